@@ -1,4 +1,88 @@
-// Entry point of the `haven` command. Placeholder until the CLI lands.
-export function run(argv: readonly string[]): Promise<number> {
-  return Promise.resolve(argv.length > 0 ? 0 : 1);
+// The `haven` command: subcommands, each with --help.
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { clusterJsonSchema } from '../core/config/schema.js';
+import { EXIT } from './exit-codes.js';
+import { processOutput, type Output } from './output.js';
+import { verifyCommand } from './verify.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function buildProgram(io: Output, setCode: (code: number) => void): Command {
+  const program = new Command('haven')
+    .description('Haven: a high-availability cluster manager for Linux services.')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => {
+        io.out(s);
+      },
+      writeErr: (s) => {
+        io.err(s);
+      },
+    })
+    .exitOverride();
+
+  program
+    .command('verify')
+    .description(
+      'Check a cluster definition: its shape, then the cluster verification checks. Exit status: 0 clean, 1 errors, 2 warnings only.',
+    )
+    .argument('<file>', 'the cluster definition (YAML)')
+    .option('--json', 'print the result as JSON')
+    .option('--explain', 'when there are no errors, explain what the cluster will do')
+    .action(async (file: string, opts: { json?: boolean; explain?: boolean }) => {
+      setCode(await verifyCommand(file, opts, io));
+    });
+
+  program
+    .command('explain')
+    .description('Verify a cluster definition and explain it in words (verify --explain).')
+    .argument('<file>', 'the cluster definition (YAML)')
+    .addOption(new Option('--json', 'print the result as JSON'))
+    .action(async (file: string, opts: { json?: boolean }) => {
+      setCode(await verifyCommand(file, { ...opts, explain: true }, io));
+    });
+
+  program
+    .command('schema')
+    .description(
+      'Print the JSON Schema of the cluster definition, for editors: haven schema > cluster.schema.json',
+    )
+    .action(() => {
+      io.out(JSON.stringify(clusterJsonSchema(), null, 2));
+      setCode(EXIT.ok);
+    });
+
+  return program;
+}
+
+/** Runs the command line; resolves to the exit status. */
+export async function run(argv: readonly string[], io: Output = processOutput): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync([...argv]);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end with exitCode 0; a wrong command line with 1: ours is 64.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw e;
+  }
+  return code;
 }

@@ -38,7 +38,8 @@ export function formatPath(path: Path): string {
 
 /** One finding as the command line prints it: file:line:col: severity [code] path: message */
 export function formatDiagnostic(d: Diagnostic): string {
-  let s = `${d.file}:${d.line}:${d.column}: ${d.severity} [${d.code}] ${formatPath(d.path)}: ${d.message}`;
+  const where = d.path.length ? `${formatPath(d.path)}: ` : '';
+  let s = `${d.file}:${d.line}:${d.column}: ${d.severity} [${d.code}] ${where}${d.message}`;
   if (d.expected !== undefined) s += `\n    expected: ${d.expected}`;
   if (d.hint !== undefined) s += `\n    fix: ${d.hint}`;
   return s;

@@ -30,6 +30,13 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     if (dist < bestDistance) [best, bestDistance] = [c, dist];
   }
   if (best === undefined) return undefined;
+  // "ethernet" for "ether", "node" for "nodes": one word is the other with a tail added or cut.
+  const lower = word.toLowerCase();
+  const prefixed = [...candidates].find((c) => {
+    const lc = c.toLowerCase();
+    return Math.min(lc.length, lower.length) >= 3 && (lc.startsWith(lower) || lower.startsWith(lc));
+  });
+  if (prefixed !== undefined && bestDistance > 1) return prefixed;
   const limit = Math.max(1, Math.floor(Math.max(word.length, best.length) / 3));
   return bestDistance <= limit ? best : undefined;
 }

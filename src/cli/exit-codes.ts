@@ -1,0 +1,10 @@
+// Exit statuses of the haven command, documented in docs/operations.md.
+export const EXIT = {
+  ok: 0,
+  /** The cluster definition has errors, or the file cannot be read. */
+  errors: 1,
+  /** The cluster definition has warnings and no errors. */
+  warnings: 2,
+  /** The command line itself was wrong (BSD sysexits EX_USAGE). */
+  usage: 64,
+} as const;
