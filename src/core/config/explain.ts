@@ -120,6 +120,25 @@ function nodeLine(node: NodeDef): string {
   return `${node.name} (id ${node.id}${node.votes !== 1 ? `, ${node.votes} votes` : ''}): ${ifs}`;
 }
 
+function quorumText(config: ClusterConfig): string {
+  const total = config.nodes.reduce((sum, n) => sum + n.votes, 0);
+  const majority = Math.floor(total / 2) + 1;
+  const tb = config.quorum.tieBreaker;
+  const tie =
+    total % 2 !== 0
+      ? ''
+      : tb.type === 'none'
+        ? ` Exactly half (${total / 2}) is not enough: there is no tie-breaker.`
+        : tb.type === 'disk'
+          ? ` Exactly half (${total / 2}) is enough for the half that holds the disk lease on ${tb.network}.`
+          : ` Exactly half (${total / 2}) is enough for the half the quorum server at ${tb.address} grants.`;
+  const action =
+    config.quorum.noQuorumAction === 'release'
+      ? 'releases its exclusive groups'
+      : 'freezes its exclusive groups (leaves them running, unmanaged)';
+  return `${total} votes in all: a partition needs ${majority} to acquire resources.${tie} A partition without quorum ${action}.`;
+}
+
 /** The explanation, as lines of text. */
 export function explainConfig(config: ClusterConfig): string[] {
   const out: string[] = [];
@@ -142,6 +161,9 @@ export function explainConfig(config: ClusterConfig): string[] {
   const slowest = Math.max(0, ...times.nodes.map((t) => t.ms));
   out.push(
     `  A node is declared down when all its paths are silent: within ${formatDuration(slowest)} of its failure, at these settings.`,
+    '',
+    'Quorum',
+    `  ${quorumText(config)}`,
     '',
     'Resource groups',
   );
@@ -185,7 +207,7 @@ export function explainConfig(config: ClusterConfig): string[] {
         case 'different-nodes': {
           const all = [...dep.high, ...dep.intermediate, ...dep.low];
           out.push(
-            `  ${all.join(', ')} are never online on the same node${dep.low.length ? `; ${dep.low.join(', ')} yield first` : ''}.`,
+            `  ${all.join(', ')} are never online on the same node${dep.low.length ? `; ${dep.low.join(', ')} ${dep.low.length === 1 ? 'yields' : 'yield'} first` : ''}.`,
           );
           break;
         }

@@ -247,8 +247,20 @@ export interface UserEventDef {
   readonly programFile: string | undefined;
 }
 
+export type TieBreakerDef =
+  | { readonly type: 'none' }
+  | { readonly type: 'disk'; readonly network: string }
+  | { readonly type: 'server'; readonly address: string; readonly port: number };
+
+export interface QuorumDef {
+  readonly at: Path;
+  readonly tieBreaker: TieBreakerDef;
+  readonly noQuorumAction: 'release' | 'freeze';
+}
+
 export interface ClusterConfig {
-  readonly cluster: { readonly name: string; readonly id: number };
+  readonly cluster: { readonly name: string; readonly id: number; readonly port: number };
+  readonly quorum: QuorumDef;
   readonly tunables: {
     readonly heartbeat: HeartbeatTiming;
     readonly settlingTimeMs: number;

@@ -318,7 +318,12 @@ export function normalize(file: ClusterFile): { config: ClusterConfig; findings:
 
   return {
     config: {
-      cluster: { name: file.cluster.name, id: file.cluster.id },
+      cluster: { name: file.cluster.name, id: file.cluster.id, port: file.cluster.port },
+      quorum: {
+        at: ['quorum'],
+        tieBreaker: file.quorum.tieBreaker,
+        noQuorumAction: file.quorum.noQuorumAction,
+      },
       tunables: {
         heartbeat: hb,
         settlingTimeMs: ms(file.tunables.settlingTime),

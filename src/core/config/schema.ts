@@ -24,38 +24,38 @@ const NAME_EXPECTED = 'a name: a letter, then letters, digits, "_", "." or "-", 
 export const nameSchema = z
   .string({ error: NAME_EXPECTED })
   .regex(NAME_RE, { error: NAME_EXPECTED })
-  .meta({ description: NAME_EXPECTED, examples: ['node1', 'net_ether_01', 'rg_web'] });
+  .meta({ description: NAME_EXPECTED, 'x-haven-type': 'name' });
 
 const DURATION_EXPECTED = 'a duration with a unit, such as 200ms, 5s, 2m or 1h30m';
 export const durationSchema = z
   .string({ error: DURATION_EXPECTED })
   .refine((s) => parseDuration(s) !== undefined, { error: DURATION_EXPECTED })
-  .meta({ description: DURATION_EXPECTED, pattern: DURATION_PATTERN, examples: ['200ms', '30s'] });
+  .meta({ description: DURATION_EXPECTED, pattern: DURATION_PATTERN, 'x-haven-type': 'duration' });
 
-const CIDR_EXPECTED = 'an address with its prefix length, such as 192.168.10.1/24 or fd00::1/64';
+const CIDR_EXPECTED = 'an address with its prefix length, such as 192.0.2.10/24 or 2001:db8::10/64';
 export const cidrSchema = z
   .string({ error: CIDR_EXPECTED })
   .refine((s) => parseCidr(s) !== undefined, { error: CIDR_EXPECTED })
-  .meta({ description: CIDR_EXPECTED, examples: ['192.168.10.1/24'] });
+  .meta({ description: CIDR_EXPECTED, 'x-haven-type': 'address/prefix' });
 
 const IP_EXPECTED = 'an IPv4 or IPv6 address, optionally with its prefix length';
-const ipOrCidrSchema = z
+export const ipOrCidrSchema = z
   .string({ error: IP_EXPECTED })
   .refine((s) => parseIp(s) !== undefined || parseCidr(s) !== undefined, { error: IP_EXPECTED })
-  .meta({ description: IP_EXPECTED, examples: ['10.0.9.10/24'] });
+  .meta({ description: IP_EXPECTED, 'x-haven-type': 'address[/prefix]' });
 
 const COMMAND_EXPECTED = 'a command line, run with /bin/sh -c; an absolute path is recommended';
 export const commandSchema = z
   .string({ error: COMMAND_EXPECTED })
   .min(1, { error: COMMAND_EXPECTED })
   .max(4096)
-  .meta({ description: COMMAND_EXPECTED, examples: ['/usr/local/sbin/app_start'] });
+  .meta({ description: COMMAND_EXPECTED, 'x-haven-type': 'command' });
 
 const ABS_PATH_EXPECTED = 'an absolute path, starting with /';
-const absPathSchema = z
+export const absPathSchema = z
   .string({ error: ABS_PATH_EXPECTED })
   .regex(/^\/[^\0]*$/, { error: ABS_PATH_EXPECTED })
-  .meta({ description: ABS_PATH_EXPECTED });
+  .meta({ description: ABS_PATH_EXPECTED, 'x-haven-type': 'absolute path' });
 
 const description = z
   .string()
@@ -77,6 +77,16 @@ const clusterSchema = z
           'The cluster id, 1 to 65535. Every message carries it, so two clusters on one network ignore each other: give each cluster its own.',
         ),
       ),
+    port: z
+      .int({ error: 'a port number from 1 to 65535' })
+      .min(1)
+      .max(65535)
+      .default(6540)
+      .meta(
+        d(
+          'UDP port of the heartbeats on every IP network. Each node binds it on each of its boot addresses; open it between the nodes in the firewall.',
+        ),
+      ),
     description,
   })
   .meta(d('Who this cluster is.'));
@@ -85,7 +95,9 @@ const heartbeatSchema = z
   .strictObject({
     interval: durationSchema
       .default('200ms')
-      .meta(d('Time between heartbeats on each interface. From 50ms to 10s.')),
+      .meta(
+        d('Time between heartbeats on each interface, from 50ms to 10s (verify checks the range).'),
+      ),
     sensitivity: z
       .int({ error: 'a whole number from 2 to 60' })
       .min(2)
@@ -93,11 +105,11 @@ const heartbeatSchema = z
       .default(4)
       .meta(
         d(
-          'Missed heartbeats before an interface is declared down: detection time is interval x sensitivity.',
+          'Missed heartbeats before an interface is declared down (HACMP calls it the fibrillate count): detection time is interval x sensitivity.',
         ),
       ),
   })
-  .meta(d('Heartbeat timing (the reference: interval between heartbeats, fibrillate count).'));
+  .meta(d('Heartbeat timing on every network, unless a network overrides it.'));
 
 const heartbeatOverrideSchema = z
   .strictObject({
@@ -238,7 +250,7 @@ const serviceIpSchema = z
     network: nameSchema.meta(d('The ether network whose interfaces carry this address.')),
     address: ipOrCidrSchema.meta(
       d(
-        'The service address. Without a prefix length it takes the prefix of the boot addresses on its network.',
+        'The service address. With IPAT by alias, give its prefix length (it is on a subnet of its own). With IPAT by replacement it may be left out: the address then takes the prefix of the boot subnet it belongs to.',
       ),
     ),
     arp: z
@@ -376,9 +388,9 @@ const ocfSchema = z
     monitorInterval: durationSchema.default('10s').meta(d('Time between monitor calls.')),
     timeouts: z
       .strictObject({
-        start: durationSchema.default('20s'),
-        stop: durationSchema.default('20s'),
-        monitor: durationSchema.default('20s'),
+        start: durationSchema.default('20s').meta(d('Time limit of the start action.')),
+        stop: durationSchema.default('20s').meta(d('Time limit of the stop action.')),
+        monitor: durationSchema.default('20s').meta(d('Time limit of one monitor call.')),
       })
       .default({ start: '20s', stop: '20s', monitor: '20s' })
       .meta(d('Time limits per action.')),
@@ -391,6 +403,7 @@ const systemdSchema = z
     name: nameSchema.meta(d('Resource name.')),
     unit: z
       .string({ error: 'a systemd unit name, such as nginx.service' })
+      // Backslash is allowed for systemd's \x2d escapes in unit names.
       .regex(/^[A-Za-z0-9:_.@\\-]+\.(service|mount|socket|target|timer|path)$/, {
         error: 'a systemd unit name, such as nginx.service',
       })
@@ -411,7 +424,7 @@ const resourcesSchema = z
   })
   .meta(
     d(
-      'Resources, by kind. Names are unique across all kinds. A group acquires storage, file systems, service IPs, then applications (OCF and systemd resources last, in the order listed), and releases in reverse.',
+      'Resources, by kind. Names are unique across all kinds. A group acquires its volume groups, then file systems, service IPs, applications, OCF resources and systemd units, in that order (within a kind, in the order the group lists them), and releases them in reverse.',
     ),
   );
 
@@ -445,7 +458,10 @@ const fallbackTimerSchema = z
     at: z
       .string()
       .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { error: 'a time of day, HH:MM (24-hour)' })
-      .meta(d('Time of day, HH:MM, in the node\u2019s local time.')),
+      .meta({
+        description: 'Time of day, HH:MM, in the node\u2019s local time.',
+        'x-haven-type': 'HH:MM',
+      }),
     weekday: z
       .enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], { error: 'mon, tue, ... sun' })
       .optional()
@@ -456,7 +472,7 @@ const fallbackTimerSchema = z
       .string()
       .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, { error: 'a date, YYYY-MM-DD' })
       .optional()
-      .meta(d('once: the date.')),
+      .meta({ description: 'once: the date.', 'x-haven-type': 'YYYY-MM-DD' }),
   })
   .meta(
     d(
@@ -547,7 +563,7 @@ const dependencySchema = z
     [
       z
         .strictObject({
-          type: z.literal('parent-child'),
+          type: z.literal('parent-child').meta(d('A parent/child dependency.')),
           parent: nameSchema.meta(d('Must be online before the child is acquired.')),
           child: nameSchema.meta(
             d('Released before the parent; brought offline if the parent cannot be online.'),
@@ -556,29 +572,37 @@ const dependencySchema = z
         .meta(d('The child needs the parent online (anywhere in the cluster).')),
       z
         .strictObject({
-          type: z.literal('start-after'),
+          type: z.literal('start-after').meta(d('A start-order dependency.')),
           group: nameSchema.meta(d('Starts after the other group.')),
           after: nameSchema.meta(d('Is online first.')),
         })
         .meta(d('Ordering only: when both are being acquired, `after` comes online first.')),
       z
         .strictObject({
-          type: z.literal('stop-after'),
+          type: z.literal('stop-after').meta(d('A stop-order dependency.')),
           group: nameSchema.meta(d('Stops after the other group.')),
           after: nameSchema.meta(d('Is released first.')),
         })
         .meta(d('Ordering only: when both are being released, `after` goes offline first.')),
       z
         .strictObject({
-          type: z.literal('same-node'),
-          groups: z.array(nameSchema).min(2, { error: 'at least two groups' }),
+          type: z.literal('same-node').meta(d('A same-node (collocation) dependency.')),
+          groups: z
+            .array(nameSchema)
+            .min(2, { error: 'at least two groups' })
+            .meta(d('The groups kept together.')),
         })
         .meta(d('These groups are always online on the same node.')),
       z
         .strictObject({
-          type: z.literal('different-nodes'),
+          type: z
+            .literal('different-nodes')
+            .meta(d('A different-nodes (anti-collocation) dependency.')),
           high: z.array(nameSchema).default([]).meta(d('Keep their node; others make way.')),
-          intermediate: z.array(nameSchema).default([]),
+          intermediate: z
+            .array(nameSchema)
+            .default([])
+            .meta(d('Yield to high, keep their node against low.')),
           low: z
             .array(nameSchema)
             .default([])
@@ -612,7 +636,8 @@ const eventCustomizationSchema = z
         ),
         retries: z.int().min(0).max(10).default(1).meta(d('How many times to recover and retry.')),
       })
-      .optional(),
+      .optional()
+      .meta(d('Recovery: a command that repairs what made the event fail, and a retry count.')),
     timeLimit: durationSchema
       .optional()
       .meta(d('Overrides tunables.eventTimeLimit for this event.')),
@@ -646,7 +671,9 @@ const userEventSchema = z
       .string()
       .min(1)
       .max(128)
-      .meta(d('The resource variable to watch, e.g. fs.used_percent (see the list in the docs).')),
+      .meta(
+        d('The resource variable to watch, e.g. fs.used_percent: see Resource variables below.'),
+      ),
     instance: z
       .union([z.string().max(1024), z.record(z.string(), z.union([z.string(), z.number()]))])
       .optional()
@@ -675,6 +702,68 @@ const eventsSchema = z
     ),
   );
 
+// ---- Quorum ---------------------------------------------------------------------------------
+
+const quorumSchema = z
+  .strictObject({
+    tieBreaker: z
+      .discriminatedUnion(
+        'type',
+        [
+          z
+            .strictObject({ type: z.literal('none').meta(d('No tie-breaker.')) })
+            .meta(
+              d('No tie-breaker: a partition holding exactly half of the votes has no quorum.'),
+            ),
+          z
+            .strictObject({
+              type: z.literal('disk').meta(d('A disk lease.')),
+              network: nameSchema.meta(
+                d(
+                  'The diskhb network whose shared disk holds the lease (a sector after the slots).',
+                ),
+              ),
+            })
+            .meta(
+              d(
+                'A lease on the shared disk of a diskhb network: of two halves, the one that holds the lease keeps quorum.',
+              ),
+            ),
+          z
+            .strictObject({
+              type: z.literal('server').meta(d('A quorum server.')),
+              address: ipOrCidrSchema.meta(d('The quorum server address, outside the cluster.')),
+              port: z.int().min(1).max(65535).default(6541).meta(d('Its TCP port.')),
+            })
+            .meta(
+              d(
+                'A quorum server on a third site (as in Serviceguard): of two halves, the one it grants keeps quorum.',
+              ),
+            ),
+        ],
+        { error: '"none", "disk" or "server"' },
+      )
+      .default({ type: 'none' })
+      .meta(
+        d(
+          'Breaks the tie when a partition holds exactly half of the votes; in a two-node cluster, the only way a survivor keeps quorum after the other node fails.',
+        ),
+      ),
+    noQuorumAction: z
+      .enum(['release', 'freeze'], { error: '"release" or "freeze"' })
+      .default('release')
+      .meta(
+        d(
+          'What a partition without quorum does with the exclusive groups it holds: release them (stop them cleanly), or freeze them (leave them running unmanaged, for the dead man switch to settle).',
+        ),
+      ),
+  })
+  .meta(
+    d(
+      'Quorum: a partition may acquire resources only while it holds more than half of the configured votes (nodes[].votes), or exactly half with the tie-breaker.',
+    ),
+  );
+
 // ---- The file -------------------------------------------------------------------------------
 
 export const clusterFileSchema = z
@@ -685,6 +774,7 @@ export const clusterFileSchema = z
       settlingTime: '0s',
       eventTimeLimit: '6m',
     }),
+    quorum: quorumSchema.default({ tieBreaker: { type: 'none' }, noQuorumAction: 'release' }),
     networks: z
       .array(networkSchema)
       .min(1, { error: 'at least one network' })
