@@ -210,7 +210,8 @@ function placeAll(findings: readonly Finding[], file: string, locator: Locator):
   return findings.map((f) => ({
     ...f,
     file,
-    ...locator.at(f.path, f.code === 'unknown-key'),
+    // These findings are about a key itself (a misspelt or unknown name), not its value.
+    ...locator.at(f.path, f.code === 'unknown-key' || f.code === 'unknown-event'),
   }));
 }
 

@@ -124,6 +124,17 @@ export function normalize(file: ClusterFile): { config: ClusterConfig; findings:
     sensitivity: file.tunables.heartbeat.sensitivity,
   };
 
+  file.networks.forEach((n, i) => {
+    if (n.type === 'diskhb' && n.ipat !== undefined) {
+      findings.push({
+        severity: 'error',
+        code: 'ipat-on-diskhb',
+        path: ['networks', i, 'ipat'],
+        message: `ipat is set on ${n.name}, a disk heartbeat network, which carries no IP addresses`,
+        hint: 'remove ipat from this network',
+      });
+    }
+  });
   const networks: NetworkDef[] = file.networks.map((n, i) => ({
     at: ['networks', i],
     name: n.name,

@@ -3,6 +3,7 @@ export type { Clock } from './clock.js';
 export type { TimerHandle, Timers } from './timers.js';
 export { checkDelayMs } from './timers.js';
 export type { Random } from './random.js';
+export { MAC_TAG_BYTES, type MessageAuthenticator } from './mac.js';
 export type {
   DatagramBindOptions,
   DatagramHandlers,
