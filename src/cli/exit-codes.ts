@@ -1,7 +1,7 @@
 // Exit statuses of the haven command, documented in docs/operations.md.
 export const EXIT = {
   ok: 0,
-  /** The cluster definition has errors, or the file cannot be read. */
+  /** The command failed: for verify, the cluster definition has errors or cannot be read. */
   errors: 1,
   /** The cluster definition has warnings and no errors. */
   warnings: 2,

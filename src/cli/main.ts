@@ -6,6 +6,7 @@ import { clusterJsonSchema } from '../core/config/schema.js';
 import { EXIT } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
 import { verifyCommand } from './verify.js';
+import { keygenCommand } from './keygen.js';
 
 function version(): string {
   try {
@@ -62,6 +63,17 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     .action(() => {
       io.out(JSON.stringify(clusterJsonSchema(), null, 2));
       setCode(EXIT.ok);
+    });
+
+  program
+    .command('keygen')
+    .description(
+      'Generate a new cluster key (32 random bytes) into FILE, readable by root only. Copy the same file to every node.',
+    )
+    .argument('[file]', 'where to write the key (default /etc/haven/cluster.key)')
+    .option('--force', 'replace an existing key file (every node then needs the new key)')
+    .action(async (file: string | undefined, opts: { force?: boolean }) => {
+      setCode(await keygenCommand(file, opts, io));
     });
 
   return program;
