@@ -7,6 +7,10 @@ import { EXIT } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
 import { verifyCommand } from './verify.js';
 import { keygenCommand } from './keygen.js';
+import { DEFAULT_SOCKET } from './control-client.js';
+import { topologyStatusCommand } from './topology.js';
+import { runAgent } from '../agent/agent.js';
+import { Logger } from '../agent/log.js';
 
 function version(): string {
   try {
@@ -63,6 +67,54 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     .action(() => {
       io.out(JSON.stringify(clusterJsonSchema(), null, 2));
       setCode(EXIT.ok);
+    });
+
+  program
+    .command('agent')
+    .description(
+      'Run the Haven agent of this node in the foreground (systemd starts it). SIGTERM stops it cleanly.',
+    )
+    .requiredOption('-c, --config <file>', 'the cluster definition', '/etc/haven/cluster.yaml')
+    .option(
+      '-n, --node <name>',
+      'this node\u2019s name in the cluster definition (default: the host name)',
+    )
+    .option('-k, --key <file>', 'the cluster key file', '/etc/haven/cluster.key')
+    .option('--state-dir <dir>', 'where the agent keeps its durable state', '/var/lib/haven')
+    .option('-s, --socket <path>', 'the control socket', DEFAULT_SOCKET)
+    .addOption(new Option('--test-hooks', 'enable test-only control methods').hideHelp())
+    .addOption(
+      new Option(
+        '--create-disk-files',
+        'create missing disk heartbeat files (tests, demos)',
+      ).hideHelp(),
+    )
+    .action(
+      async (opts: {
+        config: string;
+        node?: string;
+        key: string;
+        stateDir: string;
+        socket: string;
+        testHooks?: boolean;
+        createDiskFiles?: boolean;
+      }) => {
+        setCode(await runAgent(opts, new Logger()));
+      },
+    );
+
+  const topology = program
+    .command('topology')
+    .description('Topology services: heartbeats and liveness of interfaces, networks and nodes.');
+  topology
+    .command('status')
+    .description(
+      'Ask this node\u2019s agent for the state of every network, peer interface and node, and the dropped packets.',
+    )
+    .option('--json', 'print the status as JSON')
+    .option('-s, --socket <path>', 'the agent\u2019s control socket', DEFAULT_SOCKET)
+    .action(async (opts: { json?: boolean; socket: string }) => {
+      setCode(await topologyStatusCommand(opts, io));
     });
 
   program
