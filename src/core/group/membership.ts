@@ -1,0 +1,342 @@
+// Group services' membership: nodes agree on views (epoch, members) of mutually connected
+// nodes, by the rule in connectivity.ts, through a two-phase view change led by the view's
+// lowest-numbered node. Pure: every function takes the state and the time and returns the new
+// state and the messages to send.
+//
+// - Epochs are (n, leader) pairs, ordered by n then leader: two leaders can never use the same
+//   epoch, so there is at most one leader per epoch by construction.
+// - A member acks a PREPARE only for an epoch above every epoch it promised, and only when its
+//   own rows give the same view: knowledge that differs is settled by gossip, then a retry.
+// - The leader commits when every proposed member acked; a member adopts a COMMIT unless it has
+//   promised a higher epoch since. So any two nodes that commit epoch e commit the same members.
+// - Membership changes between the previous view and the new one become node_up / node_down
+//   events, derived by the new leader from the latest view its members report.
+
+import type { NodeNo } from '../cluster/node.js';
+import { mergeRows, myView, type Row, type Rows } from './connectivity.js';
+
+export interface Epoch {
+  readonly n: number;
+  readonly leader: NodeNo;
+}
+
+export function compareEpochs(a: Epoch | null, b: Epoch | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  return a.n - b.n || a.leader - b.leader;
+}
+
+export interface View {
+  readonly epoch: Epoch;
+  /** Sorted; the first is the leader. */
+  readonly members: readonly NodeNo[];
+}
+
+export type MembershipMessage =
+  | { readonly type: 'rows'; readonly rows: readonly Row[] }
+  | { readonly type: 'prepare'; readonly epoch: Epoch; readonly members: readonly NodeNo[] }
+  | {
+      readonly type: 'prepare-ok';
+      readonly epoch: Epoch;
+      /** The member's last committed view: the new leader derives joins and leaves from it. */
+      readonly last: View | null;
+    }
+  | {
+      readonly type: 'prepare-no';
+      readonly epoch: Epoch;
+      readonly promised: Epoch | null;
+      readonly rows: readonly Row[];
+    }
+  | {
+      readonly type: 'commit';
+      readonly view: View;
+      /** Nodes that joined and left relative to the latest previous view of the members. */
+      readonly joined: readonly NodeNo[];
+      readonly left: readonly NodeNo[];
+    };
+
+export interface MembershipTiming {
+  /** Rows are gossiped to every node we hear this often. */
+  readonly gossipMs: number;
+  /** A view change that has not gathered every ack by then is abandoned and retried. */
+  readonly attemptTimeoutMs: number;
+}
+
+export const DEFAULT_MEMBERSHIP_TIMING: MembershipTiming = { gossipMs: 200, attemptTimeoutMs: 600 };
+
+type Committed = NonNullable<MembershipOutput['committed']>;
+
+interface Attempt {
+  readonly epoch: Epoch;
+  readonly members: readonly NodeNo[];
+  readonly acks: ReadonlyMap<NodeNo, View | null>;
+  readonly deadlineMs: number;
+}
+
+export interface MembershipState {
+  readonly self: NodeNo;
+  readonly incarnation: number;
+  readonly timing: MembershipTiming;
+  readonly rows: Rows;
+  readonly up: readonly NodeNo[];
+  readonly view: View | null;
+  /** The highest epoch this node acked (or proposed): it acks nothing at or below it again. */
+  readonly promised: Epoch | null;
+  /** The highest epoch number seen anywhere, so a new attempt goes above it. */
+  readonly highestN: number;
+  readonly attempt: Attempt | null;
+  /** Do not start another attempt before this time (after a failed one). */
+  readonly retryAtMs: number;
+  readonly nextGossipMs: number;
+  /** As leader: the commit of the current view, re-sent to members that missed it. */
+  readonly lastCommit: Committed | null;
+}
+
+export interface Send {
+  readonly to: NodeNo;
+  readonly msg: MembershipMessage;
+}
+
+/** What a step produced besides the state. */
+export interface MembershipOutput {
+  readonly state: MembershipState;
+  readonly sends: readonly Send[];
+  /** Set when this node adopted a new view in this step. */
+  readonly committed?: {
+    readonly view: View;
+    readonly joined: readonly NodeNo[];
+    readonly left: readonly NodeNo[];
+  };
+}
+
+export function createMembership(
+  self: NodeNo,
+  incarnation: number,
+  nowMs: number,
+  timing: MembershipTiming = DEFAULT_MEMBERSHIP_TIMING,
+): MembershipState {
+  const row: Row = { node: self, version: 1, incarnation, hears: [], view: null };
+  return {
+    self,
+    incarnation,
+    timing,
+    rows: new Map([[self, row]]),
+    up: [],
+    view: null,
+    promised: null,
+    highestN: 0,
+    attempt: null,
+    retryAtMs: nowMs,
+    nextGossipMs: nowMs,
+    lastCommit: null,
+  };
+}
+
+/** Replaces this node's own row (a new version) with the changes given. */
+function ownRow(s: MembershipState, change: Partial<Pick<Row, 'hears' | 'view'>>): Rows {
+  const mine = s.rows.get(s.self);
+  const row: Row = {
+    node: s.self,
+    incarnation: s.incarnation,
+    version: (mine?.version ?? 0) + 1,
+    hears: change.hears ?? mine?.hears ?? [],
+    view: change.view !== undefined ? change.view : (mine?.view ?? null),
+  };
+  return mergeRows(s.rows, [row]);
+}
+
+/** True when some member's row reports a view newer than ours: it has moved on without us. */
+function memberAhead(s: MembershipState, view: View): boolean {
+  return view.members.some((m) => {
+    const v = s.rows.get(m)?.view ?? null;
+    return m !== s.self && compareEpochs(v, view.epoch) > 0;
+  });
+}
+
+const sameMembers = (a: readonly NodeNo[], b: readonly NodeNo[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+function gossip(s: MembershipState): Send[] {
+  const rows = [...s.rows.values()];
+  return s.up.map((to) => ({ to, msg: { type: 'rows', rows } }));
+}
+
+/** After any change: start a view change when the rule makes this node the leader of a new view. */
+function evaluate(s: MembershipState, nowMs: number, sends: Send[]): MembershipOutput {
+  let state = s;
+  // An attempt that timed out is abandoned; the retry waits a little, to let gossip settle.
+  if (state.attempt && nowMs >= state.attempt.deadlineMs) {
+    state = { ...state, attempt: null, retryAtMs: nowMs + state.timing.gossipMs };
+  }
+  const desired = myView(state.rows, state.self);
+  const leader = desired[0];
+  const current = state.view;
+  const settled =
+    current !== null &&
+    sameMembers(current.members, desired) &&
+    current.epoch.leader === leader &&
+    !memberAhead(state, current);
+  if (leader !== state.self || settled) {
+    return {
+      state:
+        state.attempt && !sameMembers(state.attempt.members, desired)
+          ? { ...state, attempt: null }
+          : state,
+      sends,
+    };
+  }
+  if (state.attempt && sameMembers(state.attempt.members, desired)) return { state, sends };
+  if (nowMs < state.retryAtMs) return { state, sends };
+  const epoch: Epoch = {
+    n: Math.max(state.highestN, state.promised?.n ?? 0, current?.epoch.n ?? 0) + 1,
+    leader: state.self,
+  };
+  const attempt: Attempt = {
+    epoch,
+    members: desired,
+    acks: new Map([[state.self, current]]),
+    deadlineMs: nowMs + state.timing.attemptTimeoutMs,
+  };
+  state = { ...state, attempt, promised: epoch, highestN: epoch.n };
+  for (const m of desired)
+    if (m !== state.self) sends.push({ to: m, msg: { type: 'prepare', epoch, members: desired } });
+  return maybeCommit(state, sends);
+}
+
+function maybeCommit(s: MembershipState, sends: Send[]): MembershipOutput {
+  const a = s.attempt;
+  if (!a || !a.members.every((m) => a.acks.has(m))) return { state: s, sends };
+  // The latest view any member had is the one the change is relative to.
+  let last: View | null = null;
+  for (const v of a.acks.values())
+    if (v && compareEpochs(v.epoch, last?.epoch ?? null) > 0) last = v;
+  const before = new Set(last?.members ?? []);
+  const joined = a.members.filter((m) => !before.has(m));
+  const left = [...before].filter((m) => !a.members.includes(m)).sort((x, y) => x - y);
+  const view: View = { epoch: a.epoch, members: a.members };
+  for (const m of a.members)
+    if (m !== s.self) sends.push({ to: m, msg: { type: 'commit', view, joined, left } });
+  const committed = { view, joined, left };
+  const state: MembershipState = {
+    ...s,
+    view,
+    attempt: null,
+    lastCommit: committed,
+    rows: ownRow(s, { view: view.epoch }),
+  };
+  return { state, sends, committed };
+}
+
+/** Topology services say which nodes this node hears now. */
+export function onLiveness(
+  s: MembershipState,
+  up: readonly NodeNo[],
+  nowMs: number,
+): MembershipOutput {
+  const sorted = [...new Set(up)].filter((n) => n !== s.self).sort((a, b) => a - b);
+  if (sameMembers(sorted, s.up)) return evaluate(s, nowMs, []);
+  const next = { ...s, up: sorted, rows: ownRow(s, { hears: sorted }) };
+  return evaluate(next, nowMs, gossip(next));
+}
+
+/** The node's timer: gossip, and retry or time out view changes. */
+export function onMembershipTimer(s: MembershipState, nowMs: number): MembershipOutput {
+  let state = s;
+  const sends: Send[] = [];
+  if (nowMs >= state.nextGossipMs) {
+    sends.push(...gossip(state));
+    state = { ...state, nextGossipMs: nowMs + state.timing.gossipMs };
+    // Repair: a member whose row still shows an older view missed our commit.
+    const c = state.lastCommit;
+    if (c && state.view && compareEpochs(c.view.epoch, state.view.epoch) === 0) {
+      for (const m of c.view.members) {
+        if (m !== state.self && compareEpochs(state.rows.get(m)?.view ?? null, c.view.epoch) < 0) {
+          sends.push({ to: m, msg: { type: 'commit', ...c } });
+        }
+      }
+    }
+  }
+  return evaluate(state, nowMs, sends);
+}
+
+export function onMembershipMessage(
+  s: MembershipState,
+  from: NodeNo,
+  msg: MembershipMessage,
+  nowMs: number,
+): MembershipOutput {
+  switch (msg.type) {
+    case 'rows': {
+      const rows = mergeRows(s.rows, msg.rows);
+      return rows === s.rows ? { state: s, sends: [] } : evaluate({ ...s, rows }, nowMs, []);
+    }
+    case 'prepare': {
+      const highestN = Math.max(s.highestN, msg.epoch.n);
+      const agree =
+        sameMembers(myView(s.rows, s.self), msg.members) && msg.members.includes(s.self);
+      if (compareEpochs(msg.epoch, s.promised) <= 0 || !agree || msg.epoch.leader !== from) {
+        const no: MembershipMessage = {
+          type: 'prepare-no',
+          epoch: msg.epoch,
+          promised: s.promised,
+          rows: [...s.rows.values()],
+        };
+        return { state: { ...s, highestN }, sends: [{ to: from, msg: no }] };
+      }
+      // Promising a higher epoch abandons any attempt of our own.
+      const state: MembershipState = { ...s, promised: msg.epoch, highestN, attempt: null };
+      return {
+        state,
+        sends: [{ to: from, msg: { type: 'prepare-ok', epoch: msg.epoch, last: s.view } }],
+      };
+    }
+    case 'prepare-ok': {
+      const a = s.attempt;
+      if (!a || compareEpochs(a.epoch, msg.epoch) !== 0 || !a.members.includes(from))
+        return { state: s, sends: [] };
+      const acks = new Map(a.acks).set(from, msg.last);
+      return maybeCommit({ ...s, attempt: { ...a, acks } }, []);
+    }
+    case 'prepare-no': {
+      const rows = mergeRows(s.rows, msg.rows);
+      const highestN = Math.max(s.highestN, msg.promised?.n ?? 0);
+      const mine = s.attempt && compareEpochs(s.attempt.epoch, msg.epoch) === 0;
+      // Refused: learn what the member knows, and retry after gossip has had a round.
+      const state: MembershipState = {
+        ...s,
+        rows,
+        highestN,
+        attempt: mine ? null : s.attempt,
+        retryAtMs: mine ? nowMs + s.timing.gossipMs : s.retryAtMs,
+      };
+      return evaluate(state, nowMs, []);
+    }
+    case 'commit': {
+      const v = msg.view;
+      if (
+        !v.members.includes(s.self) ||
+        v.epoch.leader !== from ||
+        compareEpochs(v.epoch, s.promised) < 0
+      ) {
+        return { state: s, sends: [] };
+      }
+      if (s.view && compareEpochs(v.epoch, s.view.epoch) <= 0) return { state: s, sends: [] };
+      const state: MembershipState = {
+        ...s,
+        view: v,
+        promised: v.epoch,
+        highestN: Math.max(s.highestN, v.epoch.n),
+        lastCommit: null,
+        rows: ownRow(s, { view: v.epoch }),
+      };
+      return { state, sends: [], committed: { view: v, joined: msg.joined, left: msg.left } };
+    }
+  }
+}
+
+/**
+ * The earliest time this node wants its timer to fire. Retries after a refusal ride on the
+ * gossip tick, which is never in the past, so a runner cannot be made to spin.
+ */
+export function membershipWakeAt(s: MembershipState): number {
+  return Math.min(s.nextGossipMs, s.attempt?.deadlineMs ?? Infinity);
+}
