@@ -1,0 +1,530 @@
+// Group services' event agreement: one cluster event at a time, in the same order on every
+// member, with barriers inside each event's recovery program. Pure.
+//
+// - Voting (two phases): members forward the events they detect to the view's leader. When no
+//   event runs and the queue has settled, the leader proposes its highest-priority event;
+//   each member approves, or answers with a higher-priority event of its own, which the
+//   leader queues and proposes instead. With every approval the leader decides: the event
+//   gets the id (epoch, seq), and every member starts its part.
+// - Barriers: a member reaching barrier k of the running event tells the leader; the leader
+//   releases k when every participant still in the view has reached it, so a member that
+//   left never holds it up. The barrier named END is the cbarrier that closes each event.
+// - After a view change every member sends the new leader its progress (the running event and
+//   the barriers it reached) and the events it detected; the leader proposes nothing new until
+//   every member has synced, and it then finishes the running event before the next.
+//
+// What a node does for an event between barriers (running the recovery program) is not here:
+// the caller is told to start its part, and tells this module when its part reaches a barrier.
+
+import type { NodeNo } from '../cluster/node.js';
+import { compareEpochs, type Epoch, type View } from './membership.js';
+
+/** An event as queued and voted on. `key` identifies it: the same key queued twice is one event. */
+export interface ClusterEvent {
+  readonly key: string;
+  readonly name: string;
+  /** The node the event is about. */
+  readonly node: NodeNo;
+  readonly network?: string | undefined;
+  readonly details?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface EventId {
+  readonly epoch: Epoch;
+  readonly seq: number;
+}
+
+export function compareEventIds(a: EventId, b: EventId): number {
+  return compareEpochs(a.epoch, b.epoch) || a.seq - b.seq;
+}
+
+export const END = -1;
+
+export type AgreementMessage =
+  | { readonly type: 'submit'; readonly events: readonly ClusterEvent[] }
+  | { readonly type: 'propose'; readonly id: EventId; readonly event: ClusterEvent }
+  | { readonly type: 'vote'; readonly id: EventId; readonly higher: ClusterEvent | null }
+  | {
+      readonly type: 'decide';
+      readonly id: EventId;
+      readonly event: ClusterEvent;
+      readonly participants: readonly NodeNo[];
+    }
+  | { readonly type: 'reached'; readonly id: EventId; readonly barrier: number }
+  | { readonly type: 'release'; readonly id: EventId; readonly barrier: number }
+  | {
+      readonly type: 'sync';
+      readonly epoch: Epoch;
+      readonly running: Running | null;
+      readonly mine: readonly ClusterEvent[];
+      /** The id of the last event this member finished. */
+      readonly lastDone: EventId | null;
+    }
+  /** The leader has the member's sync for this epoch. */
+  | { readonly type: 'synced'; readonly epoch: Epoch };
+
+/** The event in progress, as one node sees it. */
+export interface Running {
+  readonly id: EventId;
+  readonly event: ClusterEvent;
+  readonly participants: readonly NodeNo[];
+  /** Barriers this node has reached (its part got there). */
+  readonly reached: readonly number[];
+  /** Barriers released cluster-wide, as far as this node knows. */
+  readonly released: readonly number[];
+}
+
+interface Vote {
+  readonly id: EventId;
+  readonly event: ClusterEvent;
+  readonly approved: ReadonlySet<NodeNo>;
+}
+
+export interface AgreementState {
+  readonly self: NodeNo;
+  readonly view: View | null;
+  /** Events this node detected and has not yet seen decided (re-sent to each new leader). */
+  readonly mine: readonly ClusterEvent[];
+  /** As leader: the queue, highest priority first. */
+  readonly queue: readonly ClusterEvent[];
+  readonly running: Running | null;
+  /** As leader: which member reached which barrier of the running event. */
+  readonly reachedBy: ReadonlyMap<number, ReadonlySet<NodeNo>>;
+  readonly vote: Vote | null;
+  /** As leader: the next sequence number in this epoch. */
+  readonly nextSeq: number;
+  /** As leader after a view change: members whose sync has not arrived yet. */
+  readonly awaitingSync: ReadonlySet<NodeNo>;
+  /** As leader: no proposal before this time (the settle interval after a queue change). */
+  readonly settleUntilMs: number;
+  readonly settleMs: number;
+  readonly lastDone: EventId | null;
+  /** Keys of recently finished events, so a late re-submission does not run one twice. */
+  readonly doneKeys: readonly string[];
+  /** As member: the leader of this view has answered us (proposed, decided or released). */
+  readonly heardLeader: boolean;
+  /** Lost messages are repaired by re-sending what is outstanding at this time. */
+  readonly nextRetryMs: number;
+  readonly retryMs: number;
+}
+
+const DONE_KEYS = 256;
+
+export interface AgreementSend {
+  readonly to: NodeNo;
+  readonly msg: AgreementMessage;
+}
+
+/** What the caller must do: start this node's part of an event, or learn that a barrier opened. */
+export type AgreementNotice =
+  | {
+      readonly type: 'start';
+      readonly id: EventId;
+      readonly event: ClusterEvent;
+      readonly participants: readonly NodeNo[];
+    }
+  | { readonly type: 'released'; readonly id: EventId; readonly barrier: number }
+  | { readonly type: 'done'; readonly id: EventId; readonly event: ClusterEvent };
+
+export interface AgreementOutput {
+  readonly state: AgreementState;
+  readonly sends: readonly AgreementSend[];
+  readonly notices: readonly AgreementNotice[];
+}
+
+export type Priority = (a: ClusterEvent, b: ClusterEvent) => number;
+
+export function createAgreement(self: NodeNo, settleMs: number, retryMs = 300): AgreementState {
+  return {
+    self,
+    view: null,
+    mine: [],
+    queue: [],
+    running: null,
+    reachedBy: new Map(),
+    vote: null,
+    nextSeq: 1,
+    awaitingSync: new Set(),
+    settleUntilMs: 0,
+    settleMs,
+    lastDone: null,
+    doneKeys: [],
+    heardLeader: false,
+    nextRetryMs: 0,
+    retryMs,
+  };
+}
+
+const isLeader = (s: AgreementState): boolean => s.view !== null && s.view.members[0] === s.self;
+const leaderOf = (s: AgreementState): NodeNo | undefined => s.view?.members[0];
+
+function enqueue(
+  queue: readonly ClusterEvent[],
+  events: readonly ClusterEvent[],
+  priority: Priority,
+): ClusterEvent[] {
+  const byKey = new Map(queue.map((e) => [e.key, e]));
+  for (const e of events) if (!byKey.has(e.key)) byKey.set(e.key, e);
+  return [...byKey.values()].sort(priority);
+}
+
+/** Sends `msg` to every member of the view but this node; `self` handling is the caller's. */
+function toOthers(
+  s: AgreementState,
+  members: readonly NodeNo[],
+  msg: AgreementMessage,
+): AgreementSend[] {
+  return members.filter((m) => m !== s.self).map((to) => ({ to, msg }));
+}
+
+interface Acc {
+  state: AgreementState;
+  sends: AgreementSend[];
+  notices: AgreementNotice[];
+}
+
+function out(a: Acc): AgreementOutput {
+  return { state: a.state, sends: a.sends, notices: a.notices };
+}
+
+/** A view was committed on this node. */
+export function onView(
+  s: AgreementState,
+  view: View,
+  joined: readonly NodeNo[],
+  left: readonly NodeNo[],
+  nowMs: number,
+  priority: Priority,
+): AgreementOutput {
+  const a: Acc = {
+    state: { ...s, view, vote: null, nextSeq: 1, heardLeader: false },
+    sends: [],
+    notices: [],
+  };
+  const leader = view.members[0] as NodeNo;
+  if (leader === s.self) {
+    // Membership changes are events, derived identically by whoever leads the new view.
+    const changes: ClusterEvent[] = [
+      ...joined.map((n) => ({
+        key: `node_up:${n}:${view.epoch.n}.${view.epoch.leader}`,
+        name: 'node_up',
+        node: n,
+      })),
+      ...left.map((n) => ({
+        key: `node_down:${n}:${view.epoch.n}.${view.epoch.leader}`,
+        name: 'node_down',
+        node: n,
+      })),
+    ];
+    a.state = {
+      ...a.state,
+      queue: enqueue(s.queue, [...changes, ...s.mine], priority),
+      awaitingSync: new Set(view.members.filter((m) => m !== s.self)),
+      reachedBy: new Map(s.running ? s.running.reached.map((k) => [k, new Set([s.self])]) : []),
+      settleUntilMs: nowMs + s.settleMs,
+    };
+  } else {
+    a.state = { ...a.state, queue: [] };
+    a.sends.push({
+      to: leader,
+      msg: {
+        type: 'sync',
+        epoch: view.epoch,
+        running: s.running,
+        mine: s.mine,
+        lastDone: s.lastDone,
+      },
+    });
+  }
+  return step(a, nowMs, priority);
+}
+
+/** This node detected an event (topology, user-defined, operator). */
+export function onLocalEvent(
+  s: AgreementState,
+  event: ClusterEvent,
+  nowMs: number,
+  priority: Priority,
+): AgreementOutput {
+  if (s.mine.some((e) => e.key === event.key)) return { state: s, sends: [], notices: [] };
+  const a: Acc = { state: { ...s, mine: [...s.mine, event] }, sends: [], notices: [] };
+  const leader = leaderOf(s);
+  if (leader === s.self) {
+    a.state = {
+      ...a.state,
+      queue: enqueue(a.state.queue, [event], priority),
+      settleUntilMs: nowMs + s.settleMs,
+    };
+  } else if (leader !== undefined) {
+    a.sends.push({ to: leader, msg: { type: 'submit', events: [event] } });
+  }
+  return step(a, nowMs, priority);
+}
+
+/** This node's part of the running event reached barrier k (END: the end of the program). */
+export function onReached(
+  s: AgreementState,
+  barrier: number,
+  nowMs: number,
+  priority: Priority,
+): AgreementOutput {
+  const r = s.running;
+  if (!r || r.reached.includes(barrier)) return { state: s, sends: [], notices: [] };
+  const a: Acc = {
+    state: { ...s, running: { ...r, reached: [...r.reached, barrier] } },
+    sends: [],
+    notices: [],
+  };
+  const leader = leaderOf(s);
+  if (leader === s.self) markReached(a, s.self, r.id, barrier);
+  else if (leader !== undefined)
+    a.sends.push({ to: leader, msg: { type: 'reached', id: r.id, barrier } });
+  return step(a, nowMs, priority);
+}
+
+function markReached(a: Acc, from: NodeNo, id: EventId, barrier: number): void {
+  const r = a.state.running;
+  if (!r || compareEventIds(r.id, id) !== 0) return;
+  const by = new Map(a.state.reachedBy);
+  by.set(barrier, new Set([...(by.get(barrier) ?? []), from]));
+  a.state = { ...a.state, reachedBy: by };
+}
+
+export function onTimer(s: AgreementState, nowMs: number, priority: Priority): AgreementOutput {
+  const a: Acc = { state: s, sends: [], notices: [] };
+  if (nowMs >= s.nextRetryMs) {
+    a.state = { ...s, nextRetryMs: nowMs + s.retryMs };
+    retransmit(a);
+  }
+  return step(a, nowMs, priority);
+}
+
+/** Re-sends whatever may have been lost: every message here is harmless when duplicated. */
+function retransmit(a: Acc): void {
+  const s = a.state;
+  const view = s.view;
+  if (!view) return;
+  const leader = view.members[0] as NodeNo;
+  const r = s.running;
+  if (leader === s.self) {
+    if (s.vote) {
+      const { id, event } = s.vote;
+      for (const m of view.members) {
+        if (m !== s.self && !s.vote.approved.has(m))
+          a.sends.push({ to: m, msg: { type: 'propose', id, event } });
+      }
+    }
+    if (r) {
+      for (const m of r.participants) {
+        if (m === s.self || !view.members.includes(m)) continue;
+        const reachedAny = [...s.reachedBy.values()].some((by) => by.has(m));
+        if (!reachedAny)
+          a.sends.push({
+            to: m,
+            msg: { type: 'decide', id: r.id, event: r.event, participants: r.participants },
+          });
+        for (const k of r.released)
+          a.sends.push({ to: m, msg: { type: 'release', id: r.id, barrier: k } });
+      }
+    }
+    return;
+  }
+  if (!s.heardLeader) {
+    a.sends.push({
+      to: leader,
+      msg: { type: 'sync', epoch: view.epoch, running: r, mine: s.mine, lastDone: s.lastDone },
+    });
+  } else if (s.mine.length > 0) {
+    a.sends.push({ to: leader, msg: { type: 'submit', events: s.mine } });
+  }
+  if (r) {
+    for (const k of r.reached) {
+      if (!r.released.includes(k))
+        a.sends.push({ to: leader, msg: { type: 'reached', id: r.id, barrier: k } });
+    }
+  }
+}
+
+export function onAgreementMessage(
+  s: AgreementState,
+  from: NodeNo,
+  msg: AgreementMessage,
+  nowMs: number,
+  priority: Priority,
+): AgreementOutput {
+  const a: Acc = { state: s, sends: [], notices: [] };
+  const view = s.view;
+  if (!view || !view.members.includes(from)) return out(a);
+  const leader = view.members[0];
+  switch (msg.type) {
+    case 'submit':
+      if (isLeader(s)) {
+        a.state = {
+          ...s,
+          queue: enqueue(
+            s.queue,
+            msg.events.filter((e) => !isDone(s, e)),
+            priority,
+          ),
+          settleUntilMs: nowMs + s.settleMs,
+        };
+      }
+      break;
+    case 'sync':
+      if (isLeader(s) && compareEpochs(msg.epoch, view.epoch) === 0) {
+        const awaiting = new Set(s.awaitingSync);
+        awaiting.delete(from);
+        a.sends.push({ to: from, msg: { type: 'synced', epoch: view.epoch } });
+        const fresh = msg.mine.filter((e) => !isDone(s, e));
+        let state: AgreementState = {
+          ...s,
+          awaitingSync: awaiting,
+          queue: enqueue(s.queue, fresh, priority),
+        };
+        // Adopt the newest running event any member reports, unless we finished it already.
+        const theirs = msg.running;
+        if (theirs && (!s.lastDone || compareEventIds(theirs.id, s.lastDone) > 0)) {
+          if (!state.running || compareEventIds(theirs.id, state.running.id) > 0) {
+            state = {
+              ...state,
+              running: { ...theirs, reached: [], released: theirs.released },
+              reachedBy: new Map(),
+            };
+          }
+        }
+        a.state = state;
+        if (state.running && theirs && compareEventIds(theirs.id, state.running.id) === 0) {
+          for (const k of theirs.reached) markReached(a, from, theirs.id, k);
+        }
+      }
+      break;
+    case 'synced':
+      if (from === leader && compareEpochs(msg.epoch, view.epoch) === 0) {
+        a.state = { ...a.state, heardLeader: true };
+      }
+      break;
+    case 'propose':
+      if (from === leader && compareEpochs(msg.id.epoch, view.epoch) === 0) {
+        a.state = { ...a.state, heardLeader: true };
+        // Answer with a higher-priority event of our own that the leader has not proposed.
+        const higher =
+          [...s.mine]
+            .sort(priority)
+            .find((e) => e.key !== msg.event.key && priority(e, msg.event) < 0) ?? null;
+        a.sends.push({ to: from, msg: { type: 'vote', id: msg.id, higher } });
+      }
+      break;
+    case 'vote': {
+      const v = s.vote;
+      if (!isLeader(s) || !v || compareEventIds(v.id, msg.id) !== 0) break;
+      if (msg.higher) {
+        a.state = { ...s, vote: null, queue: enqueue(s.queue, [msg.higher], priority) };
+      } else {
+        a.state = { ...s, vote: { ...v, approved: new Set([...v.approved, from]) } };
+      }
+      break;
+    }
+    case 'decide':
+      if (from === leader && compareEpochs(msg.id.epoch, view.epoch) === 0) {
+        a.state = { ...a.state, heardLeader: true };
+        start(a, msg.id, msg.event, msg.participants);
+      }
+      break;
+    case 'reached':
+      if (isLeader(s)) markReached(a, from, msg.id, msg.barrier);
+      break;
+    case 'release':
+      if (from === leader) {
+        a.state = { ...a.state, heardLeader: true };
+        release(a, msg.id, msg.barrier);
+      }
+      break;
+  }
+  return step(a, nowMs, priority);
+}
+
+function isDone(s: AgreementState, e: ClusterEvent): boolean {
+  return s.running?.event.key === e.key || s.doneKeys.includes(e.key);
+}
+
+function start(a: Acc, id: EventId, event: ClusterEvent, participants: readonly NodeNo[]): void {
+  const s = a.state;
+  if (s.running && compareEventIds(s.running.id, id) >= 0) return;
+  if (s.lastDone && compareEventIds(s.lastDone, id) >= 0) return;
+  a.state = {
+    ...s,
+    running: { id, event, participants, reached: [], released: [] },
+    mine: s.mine.filter((e) => e.key !== event.key),
+    queue: s.queue.filter((e) => e.key !== event.key),
+    reachedBy: new Map(),
+  };
+  a.notices.push({ type: 'start', id, event, participants });
+}
+
+function release(a: Acc, id: EventId, barrier: number): void {
+  const r = a.state.running;
+  if (!r || compareEventIds(r.id, id) !== 0 || r.released.includes(barrier)) return;
+  if (barrier === END) {
+    const doneKeys = [...a.state.doneKeys, r.event.key].slice(-DONE_KEYS);
+    a.state = { ...a.state, running: null, lastDone: id, reachedBy: new Map(), doneKeys };
+    a.notices.push({ type: 'done', id, event: r.event });
+  } else {
+    a.state = { ...a.state, running: { ...r, released: [...r.released, barrier] } };
+    a.notices.push({ type: 'released', id, barrier });
+  }
+}
+
+/** The leader's work after any input: release barriers, decide votes, propose the next event. */
+function step(a: Acc, nowMs: number, priority: Priority): AgreementOutput {
+  const s = a.state;
+  const view = s.view;
+  if (!view || !isLeader(s) || s.awaitingSync.size > 0) return out(a);
+  const r = s.running;
+  if (r) {
+    // A barrier opens when every participant still in the view has reached it.
+    const still = r.participants.filter((p) => view.members.includes(p));
+    const open = [...s.reachedBy]
+      .filter(([k, by]) => !r.released.includes(k) && still.every((p) => by.has(p)))
+      .map(([k]) => k)
+      .sort((x, y) => (x === END ? 1 : y === END ? -1 : x - y));
+    for (const k of open) {
+      for (const m of still)
+        if (m !== s.self) a.sends.push({ to: m, msg: { type: 'release', id: r.id, barrier: k } });
+      release(a, r.id, k);
+    }
+    return out(a);
+  }
+  const v = s.vote;
+  if (v) {
+    if (view.members.every((m) => v.approved.has(m))) {
+      a.state = { ...a.state, vote: null };
+      a.sends.push(
+        ...toOthers(s, view.members, {
+          type: 'decide',
+          id: v.id,
+          event: v.event,
+          participants: view.members,
+        }),
+      );
+      start(a, v.id, v.event, view.members);
+    }
+    return out(a);
+  }
+  const next = s.queue[0];
+  if (!next || nowMs < s.settleUntilMs) return out(a);
+  const id: EventId = { epoch: view.epoch, seq: s.nextSeq };
+  a.state = {
+    ...s,
+    nextSeq: s.nextSeq + 1,
+    vote: { id, event: next, approved: new Set([s.self]) },
+  };
+  a.sends.push(...toOthers(s, view.members, { type: 'propose', id, event: next }));
+  return step(a, nowMs, priority);
+}
+
+/** When the leader wants to be woken: at the end of the settle interval, if it is waiting on it. */
+export function agreementWakeAt(s: AgreementState): number {
+  const settle =
+    isLeader(s) && !s.running && !s.vote && s.queue.length > 0 ? s.settleUntilMs : Infinity;
+  return Math.min(settle, s.view ? s.nextRetryMs : Infinity);
+}
