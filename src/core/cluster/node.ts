@@ -63,7 +63,9 @@ export type NodeEffect<M> =
   | {
       readonly type: 'run';
       readonly runId: string;
+      /** Run with /bin/sh -c; `args` follow as the script's positional parameters ($1...). */
       readonly command: string;
+      readonly args?: readonly string[];
       readonly env: Readonly<Record<string, string>>;
       readonly timeoutMs: number;
     }

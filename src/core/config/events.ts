@@ -29,3 +29,26 @@ export type BuiltinEvent = (typeof BUILTIN_EVENTS)[number];
 export function isBuiltinEvent(name: string): name is BuiltinEvent {
   return (BUILTIN_EVENTS as readonly string[]).includes(name);
 }
+
+/**
+ * Scripts that the built-in recovery programs run besides the events' own names (see
+ * src/core/events/builtin.ts): they can be customised under `events` too, to hook a command
+ * around one step of an event.
+ */
+export const EVENT_SCRIPTS = [
+  'rg_move_release',
+  'rg_move_acquire',
+  'rg_move_complete',
+  'rg_online_complete',
+  'rg_offline_complete',
+  'server_down_complete',
+  'server_restart_complete',
+  'reconfig_topology_start',
+  'reconfig_topology_complete',
+  'reconfig_resource_release',
+  'reconfig_resource_acquire',
+  'reconfig_resource_complete',
+] as const;
+
+/** Names that `events` may customise: the built-in events and the scripts of their programs. */
+export const CUSTOMIZABLE_EVENTS: readonly string[] = [...BUILTIN_EVENTS, ...EVENT_SCRIPTS];

@@ -11,7 +11,7 @@
 import * as z from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { parseCidr, parseIp } from '../net/ip.js';
-import { BUILTIN_EVENTS } from './events.js';
+import { CUSTOMIZABLE_EVENTS } from './events.js';
 
 const d = (description: string) => ({ description });
 
@@ -698,7 +698,7 @@ const eventsSchema = z
   .default({})
   .meta(
     d(
-      `Event customisation, by event name: a built-in event (${BUILTIN_EVENTS.join(', ')}) or a user-defined one.`,
+      `Event customisation, by event name: a built-in event or one of the scripts of its program (${CUSTOMIZABLE_EVENTS.join(', ')}), or a user-defined event.`,
     ),
   );
 

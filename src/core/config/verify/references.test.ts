@@ -91,6 +91,11 @@ describe('references', () => {
     assert.match(d.message, /did you mean "node_down"/);
   });
 
+  it('accepts events customising a script of a built-in program', () => {
+    const text = edit(BASELINE, ['  node_down:\n', '  rg_move_release:\n']);
+    verify(text).expectNone('unknown-event');
+  });
+
   it('accepts events customising a user event', () => {
     verify(BASELINE).expectNone('unknown-event');
     const text = edit(BASELINE, ['  - name: var_full\n', '  - name: var_fill\n']);

@@ -3,7 +3,7 @@
 
 import type { Finding, Path } from '../diagnostic.js';
 import { formatPath } from '../diagnostic.js';
-import { BUILTIN_EVENTS, isBuiltinEvent } from '../events.js';
+import { CUSTOMIZABLE_EVENTS } from '../events.js';
 import type { ClusterConfig, ResourceGroupDef } from '../model.js';
 import { didYouMean } from '../suggest.js';
 import { dependencyGroups, describeResource, lookup } from './lookup.js';
@@ -175,14 +175,14 @@ export function checkReferences(config: ClusterConfig): Finding[] {
 
   const userEvents = config.userEvents.map((u) => u.name);
   for (const e of config.events) {
-    if (!isBuiltinEvent(e.event) && !userEvents.includes(e.event)) {
-      const all = [...BUILTIN_EVENTS, ...userEvents];
+    if (!CUSTOMIZABLE_EVENTS.includes(e.event) && !userEvents.includes(e.event)) {
+      const all = [...CUSTOMIZABLE_EVENTS, ...userEvents];
       out.push({
         severity: 'error',
         code: 'unknown-event',
         path: e.at,
         message: `events customises "${e.event}", which is neither a built-in event nor a user event${didYouMean(e.event, all)}`,
-        expected: `a built-in event (${BUILTIN_EVENTS.join(', ')}) or the name of a user event`,
+        expected: `a built-in event or script (${CUSTOMIZABLE_EVENTS.join(', ')}) or the name of a user event`,
         hint: 'fix the name, or define the event under userEvents',
       });
     }
