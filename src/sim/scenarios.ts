@@ -3,6 +3,7 @@
 import { DEFAULT_NODE_COUNT, runSeed, type RunOptions, type RunResult } from './run.js';
 import type { NodeCountRange, Scenario } from './scenario.js';
 import { toyLease, toyLeaseNoDeadman, toyLeaseSplitBrain } from './toy/scenario.js';
+import { groupServices } from './group/scenario.js';
 
 /** A registered scenario, its state and message types erased. */
 export interface ScenarioEntry {
@@ -22,13 +23,14 @@ export function entry<S, M>(scenario: Scenario<S, M>): ScenarioEntry {
 }
 
 export const SCENARIOS: readonly ScenarioEntry[] = [
+  entry(groupServices),
   entry(toyLease),
   entry(toyLeaseSplitBrain),
   entry(toyLeaseNoDeadman),
 ];
 
 /** What runs without --scenario. */
-export const DEFAULT_SCENARIO = 'toy-lease';
+export const DEFAULT_SCENARIO = 'group-services';
 
 export function findScenario(name: string): ScenarioEntry | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -17,7 +17,7 @@
 // the caller is told to start its part, and tells this module when its part reaches a barrier.
 
 import type { NodeNo } from '../cluster/node.js';
-import { compareEpochs, type Epoch, type View } from './membership.js';
+import { compareEpochs, epochText, type Epoch, type View } from './membership.js';
 
 /** An event as queued and voted on. `key` identifies it: the same key queued twice is one event. */
 export interface ClusterEvent {
@@ -51,7 +51,13 @@ export type AgreementMessage =
       readonly participants: readonly NodeNo[];
     }
   | { readonly type: 'reached'; readonly id: EventId; readonly barrier: number }
-  | { readonly type: 'release'; readonly id: EventId; readonly barrier: number }
+  | {
+      readonly type: 'release';
+      readonly id: EventId;
+      readonly barrier: number;
+      /** The participants the leader counts now (fewer after a view change). */
+      readonly participants: readonly NodeNo[];
+    }
   | {
       readonly type: 'sync';
       readonly epoch: Epoch;
@@ -61,7 +67,9 @@ export type AgreementMessage =
       readonly lastDone: EventId | null;
     }
   /** The leader has the member's sync for this epoch. */
-  | { readonly type: 'synced'; readonly epoch: Epoch };
+  | { readonly type: 'synced'; readonly epoch: Epoch }
+  /** Drop this event: the new view goes on with another one (partitions ran different events). */
+  | { readonly type: 'abandon'; readonly id: EventId };
 
 /** The event in progress, as one node sees it. */
 export interface Running {
@@ -95,13 +103,17 @@ export interface AgreementState {
   readonly nextSeq: number;
   /** As leader after a view change: members whose sync has not arrived yet. */
   readonly awaitingSync: ReadonlySet<NodeNo>;
+  /** As leader after a view change: what each synced member reports running. */
+  readonly reports: ReadonlyMap<NodeNo, Running | null>;
+  /** Ids of recently finished events (exact ids: partitions may have run other events). */
+  readonly doneIds: readonly EventId[];
   /** As leader: no proposal before this time (the settle interval after a queue change). */
   readonly settleUntilMs: number;
   readonly settleMs: number;
   readonly lastDone: EventId | null;
   /** Keys of recently finished events, so a late re-submission does not run one twice. */
   readonly doneKeys: readonly string[];
-  /** As member: the leader of this view has answered us (proposed, decided or released). */
+  /** As member: the leader of this view acknowledged our sync (only `synced` says so). */
   readonly heardLeader: boolean;
   /** Lost messages are repaired by re-sending what is outstanding at this time. */
   readonly nextRetryMs: number;
@@ -124,7 +136,8 @@ export type AgreementNotice =
       readonly participants: readonly NodeNo[];
     }
   | { readonly type: 'released'; readonly id: EventId; readonly barrier: number }
-  | { readonly type: 'done'; readonly id: EventId; readonly event: ClusterEvent };
+  | { readonly type: 'done'; readonly id: EventId; readonly event: ClusterEvent }
+  | { readonly type: 'abandoned'; readonly id: EventId; readonly event: ClusterEvent };
 
 export interface AgreementOutput {
   readonly state: AgreementState;
@@ -145,6 +158,8 @@ export function createAgreement(self: NodeNo, settleMs: number, retryMs = 300): 
     vote: null,
     nextSeq: 1,
     awaitingSync: new Set(),
+    reports: new Map(),
+    doneIds: [],
     settleUntilMs: 0,
     settleMs,
     lastDone: null,
@@ -203,34 +218,51 @@ export function onView(
   };
   const leader = view.members[0] as NodeNo;
   if (leader === s.self) {
-    // Membership changes are events, derived identically by whoever leads the new view.
+    // Membership changes are events, derived identically by whoever leads the new view. The
+    // queue keeps at most one node_up and one node_down per node, and drops those the new
+    // view contradicts (an up for a node gone again, a down for a node back), so churn cannot
+    // pile up stale membership events.
+    const contradicted = (e: ClusterEvent): boolean =>
+      (e.name === 'node_up' && !view.members.includes(e.node)) ||
+      (e.name === 'node_down' && view.members.includes(e.node));
+    const kept = s.queue.filter((e) => !contradicted(e));
+    const queued = (name: string, n: NodeNo): boolean =>
+      kept.some((e) => e.name === name && e.node === n);
     const changes: ClusterEvent[] = [
-      ...joined.map((n) => ({
-        key: `node_up:${n}:${view.epoch.n}.${view.epoch.leader}`,
-        name: 'node_up',
-        node: n,
-      })),
-      ...left.map((n) => ({
-        key: `node_down:${n}:${view.epoch.n}.${view.epoch.leader}`,
-        name: 'node_down',
-        node: n,
-      })),
+      ...joined
+        .filter((n) => !queued('node_up', n))
+        .map((n) => ({
+          key: `node_up:${n}:${epochText(view.epoch)}`,
+          name: 'node_up',
+          node: n,
+        })),
+      ...left
+        .filter((n) => !queued('node_down', n))
+        .map((n) => ({
+          key: `node_down:${n}:${epochText(view.epoch)}`,
+          name: 'node_down',
+          node: n,
+        })),
     ];
     a.state = {
       ...a.state,
-      queue: enqueue(s.queue, [...changes, ...s.mine], priority),
+      queue: enqueue(kept, [...changes, ...s.mine.filter((e) => !contradicted(e))], priority),
       awaitingSync: new Set(view.members.filter((m) => m !== s.self)),
+      reports: new Map(),
       reachedBy: new Map(s.running ? s.running.reached.map((k) => [k, new Set([s.self])]) : []),
       settleUntilMs: nowMs + s.settleMs,
     };
   } else {
-    a.state = { ...a.state, queue: [] };
+    // A node reports, and keeps, only an event whose part it runs: one it merely coordinated
+    // as the leader of an earlier view is the new leader's business now.
+    const mineRunning = s.running?.participants.includes(s.self) ? s.running : null;
+    a.state = { ...a.state, queue: [], running: mineRunning, reachedBy: new Map() };
     a.sends.push({
       to: leader,
       msg: {
         type: 'sync',
         epoch: view.epoch,
-        running: s.running,
+        running: mineRunning,
         mine: s.mine,
         lastDone: s.lastDone,
       },
@@ -324,7 +356,10 @@ function retransmit(a: Acc): void {
             msg: { type: 'decide', id: r.id, event: r.event, participants: r.participants },
           });
         for (const k of r.released)
-          a.sends.push({ to: m, msg: { type: 'release', id: r.id, barrier: k } });
+          a.sends.push({
+            to: m,
+            msg: { type: 'release', id: r.id, barrier: k, participants: r.participants },
+          });
       }
     }
     return;
@@ -372,30 +407,24 @@ export function onAgreementMessage(
       break;
     case 'sync':
       if (isLeader(s) && compareEpochs(msg.epoch, view.epoch) === 0) {
+        a.sends.push({ to: from, msg: { type: 'synced', epoch: view.epoch } });
+        if (!s.awaitingSync.has(from)) break;
         const awaiting = new Set(s.awaitingSync);
         awaiting.delete(from);
-        a.sends.push({ to: from, msg: { type: 'synced', epoch: view.epoch } });
         const fresh = msg.mine.filter((e) => !isDone(s, e));
-        let state: AgreementState = {
+        a.state = {
           ...s,
           awaitingSync: awaiting,
+          reports: new Map(s.reports).set(from, msg.running),
           queue: enqueue(s.queue, fresh, priority),
         };
-        // Adopt the newest running event any member reports, unless we finished it already.
-        const theirs = msg.running;
-        if (theirs && (!s.lastDone || compareEventIds(theirs.id, s.lastDone) > 0)) {
-          if (!state.running || compareEventIds(theirs.id, state.running.id) > 0) {
-            state = {
-              ...state,
-              running: { ...theirs, reached: [], released: theirs.released },
-              reachedBy: new Map(),
-            };
-          }
-        }
-        a.state = state;
-        if (state.running && theirs && compareEventIds(theirs.id, state.running.id) === 0) {
-          for (const k of theirs.reached) markReached(a, from, theirs.id, k);
-        }
+        if (awaiting.size === 0) resolveRunning(a);
+      }
+      break;
+    case 'abandon':
+      if (from === leader && s.running && compareEventIds(s.running.id, msg.id) === 0) {
+        a.state = { ...s, running: null, reachedBy: new Map() };
+        a.notices.push({ type: 'abandoned', id: msg.id, event: s.running.event });
       }
       break;
     case 'synced':
@@ -425,18 +454,29 @@ export function onAgreementMessage(
       break;
     }
     case 'decide':
-      if (from === leader && compareEpochs(msg.id.epoch, view.epoch) === 0) {
-        a.state = { ...a.state, heardLeader: true };
+      // Any epoch: an event decided before a view change continues in the new view, and a
+      // member that missed the decision must still start it (start() refuses anything that is
+      // not newer than what this node ran, so the order holds).
+      if (from === leader) {
         start(a, msg.id, msg.event, msg.participants);
       }
       break;
     case 'reached':
-      if (isLeader(s)) markReached(a, from, msg.id, msg.barrier);
+      if (!isLeader(s)) break;
+      if (s.doneIds.some((d) => compareEventIds(d, msg.id) === 0)) {
+        // We finished that event, so every barrier of it was released: the member missed the
+        // release, and needs it again.
+        a.sends.push({
+          to: from,
+          msg: { type: 'release', id: msg.id, barrier: msg.barrier, participants: [] },
+        });
+      } else {
+        markReached(a, from, msg.id, msg.barrier);
+      }
       break;
     case 'release':
       if (from === leader) {
-        a.state = { ...a.state, heardLeader: true };
-        release(a, msg.id, msg.barrier);
+        release(a, msg.id, msg.barrier, msg.participants);
       }
       break;
   }
@@ -445,6 +485,58 @@ export function onAgreementMessage(
 
 function isDone(s: AgreementState, e: ClusterEvent): boolean {
   return s.running?.event.key === e.key || s.doneKeys.includes(e.key);
+}
+
+/**
+ * Every member of a new view has synced: decide which event goes on. It is the leader's own
+ * running event or, when the leader runs none, the newest one reported. Its participants are
+ * the members running exactly that event; members running another one (from another partition,
+ * or an event they cannot run any more) are told to abandon it, and a member that is not
+ * running it can no longer hold it up.
+ */
+function resolveRunning(a: Acc): void {
+  const s = a.state;
+  let chosen = s.running;
+  if (!chosen) {
+    for (const r of s.reports.values()) {
+      // Only an event newer than the last one this leader finished can run after it.
+      if (r && (!s.lastDone || compareEventIds(r.id, s.lastDone) > 0)) {
+        if (!chosen || compareEventIds(r.id, chosen.id) > 0) chosen = r;
+      }
+    }
+    if (chosen) chosen = { ...chosen, reached: [] };
+  }
+  // The leader takes part only if its own part runs (not if it merely coordinated the event).
+  const leaderRuns =
+    chosen !== null && s.running === chosen && chosen.participants.includes(s.self);
+  const participants = leaderRuns ? [s.self] : [];
+  let reachedBy = new Map<number, Set<NodeNo>>();
+  if (chosen && leaderRuns) {
+    for (const k of chosen.reached) reachedBy.set(k, new Set([s.self]));
+  }
+  for (const [m, r] of s.reports) {
+    if (!r) continue;
+    if (chosen && compareEventIds(r.id, chosen.id) === 0) {
+      participants.push(m);
+      for (const k of r.reached) reachedBy.set(k, new Set([...(reachedBy.get(k) ?? []), m]));
+    } else {
+      a.sends.push({ to: m, msg: { type: 'abandon', id: r.id } });
+    }
+  }
+  if (!chosen) {
+    reachedBy = new Map();
+    a.state = { ...s, running: null, reachedBy, reports: new Map() };
+    return;
+  }
+  // Barriers are judged afresh in the new view: one released in an old partition was reached
+  // by that partition's participants, not necessarily by these. Each opens again once every
+  // current participant reports it reached (a node that passed it already ignores the repeat).
+  a.state = {
+    ...s,
+    running: { ...chosen, participants: participants.sort((x, y) => x - y), released: [] },
+    reachedBy,
+    reports: new Map(),
+  };
 }
 
 function start(a: Acc, id: EventId, event: ClusterEvent, participants: readonly NodeNo[]): void {
@@ -461,12 +553,16 @@ function start(a: Acc, id: EventId, event: ClusterEvent, participants: readonly 
   a.notices.push({ type: 'start', id, event, participants });
 }
 
-function release(a: Acc, id: EventId, barrier: number): void {
-  const r = a.state.running;
-  if (!r || compareEventIds(r.id, id) !== 0 || r.released.includes(barrier)) return;
+function release(a: Acc, id: EventId, barrier: number, participants?: readonly NodeNo[]): void {
+  const running = a.state.running;
+  if (!running || compareEventIds(running.id, id) !== 0 || running.released.includes(barrier))
+    return;
+  // The leader's participant list is the current one: it narrows after view changes.
+  const r = participants && participants.length > 0 ? { ...running, participants } : running;
   if (barrier === END) {
     const doneKeys = [...a.state.doneKeys, r.event.key].slice(-DONE_KEYS);
-    a.state = { ...a.state, running: null, lastDone: id, reachedBy: new Map(), doneKeys };
+    const doneIds = [...a.state.doneIds, id].slice(-DONE_KEYS);
+    a.state = { ...a.state, running: null, lastDone: id, reachedBy: new Map(), doneKeys, doneIds };
     a.notices.push({ type: 'done', id, event: r.event });
   } else {
     a.state = { ...a.state, running: { ...r, released: [...r.released, barrier] } };
@@ -483,13 +579,23 @@ function step(a: Acc, nowMs: number, priority: Priority): AgreementOutput {
   if (r) {
     // A barrier opens when every participant still in the view has reached it.
     const still = r.participants.filter((p) => view.members.includes(p));
+    if (still.length === 0) {
+      // Nobody left runs it (they left, restarted, or ran other events): it is over.
+      release(a, r.id, END);
+      return step(a, nowMs, priority);
+    }
     const open = [...s.reachedBy]
       .filter(([k, by]) => !r.released.includes(k) && still.every((p) => by.has(p)))
       .map(([k]) => k)
       .sort((x, y) => (x === END ? 1 : y === END ? -1 : x - y));
     for (const k of open) {
       for (const m of still)
-        if (m !== s.self) a.sends.push({ to: m, msg: { type: 'release', id: r.id, barrier: k } });
+        if (m !== s.self) {
+          a.sends.push({
+            to: m,
+            msg: { type: 'release', id: r.id, barrier: k, participants: still },
+          });
+        }
       release(a, r.id, k);
     }
     return out(a);
@@ -524,7 +630,11 @@ function step(a: Acc, nowMs: number, priority: Priority): AgreementOutput {
 
 /** When the leader wants to be woken: at the end of the settle interval, if it is waiting on it. */
 export function agreementWakeAt(s: AgreementState): number {
+  // Only when a proposal can follow: while syncs are awaited the settle time may be long past,
+  // and a past wake-up that changes nothing would make the runner spin.
   const settle =
-    isLeader(s) && !s.running && !s.vote && s.queue.length > 0 ? s.settleUntilMs : Infinity;
+    isLeader(s) && !s.running && !s.vote && s.queue.length > 0 && s.awaitingSync.size === 0
+      ? s.settleUntilMs
+      : Infinity;
   return Math.min(settle, s.view ? s.nextRetryMs : Infinity);
 }

@@ -25,7 +25,7 @@ export interface Row {
    * The epoch of the view `node` last committed, as (n, leader), or null: lets a leader see
    * that a member has moved on to another view, or missed a commit.
    */
-  readonly view?: { readonly n: number; readonly leader: NodeNo } | null;
+  readonly view?: { readonly n: number; readonly leader: NodeNo; readonly inc: number } | null;
 }
 
 /** Rows by node. Immutable: every change returns a new map. */

@@ -18,11 +18,21 @@ import { mergeRows, myView, type Row, type Rows } from './connectivity.js';
 export interface Epoch {
   readonly n: number;
   readonly leader: NodeNo;
+  /**
+   * The leader's incarnation: a node that restarts may have forgotten the epochs it used, and
+   * must never reuse one, so its new life's epochs sort after its old life's.
+   */
+  readonly inc: number;
+}
+
+/** Also a text form for logs and keys: n.leader.inc */
+export function epochText(e: Epoch): string {
+  return `${e.n}.${e.leader}.${e.inc}`;
 }
 
 export function compareEpochs(a: Epoch | null, b: Epoch | null): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
-  return a.n - b.n || a.leader - b.leader;
+  return a.n - b.n || a.leader - b.leader || a.inc - b.inc;
 }
 
 export interface View {
@@ -189,6 +199,7 @@ function evaluate(s: MembershipState, nowMs: number, sends: Send[]): MembershipO
   const epoch: Epoch = {
     n: Math.max(state.highestN, state.promised?.n ?? 0, current?.epoch.n ?? 0) + 1,
     leader: state.self,
+    inc: state.incarnation,
   };
   const attempt: Attempt = {
     epoch,

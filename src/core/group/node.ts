@@ -23,6 +23,7 @@ import {
 } from './agreement.js';
 import {
   createMembership,
+  epochText,
   membershipWakeAt,
   onLiveness,
   onMembershipMessage,
@@ -119,7 +120,7 @@ function fromMembership(
       level: 'info',
       msg: 'view',
       fields: {
-        epoch: `${view.epoch.n}.${view.epoch.leader}`,
+        epoch: epochText(view.epoch),
         members: view.members,
         joined,
         left,
@@ -161,6 +162,15 @@ function fromAgreement(
           state = runPhase({ ...state, part: { ...p, phase: p.phase + 1 } }, fx);
         break;
       }
+      case 'abandoned':
+        state = { ...state, part: null };
+        fx.push({
+          type: 'log',
+          level: 'warn',
+          msg: 'event abandoned',
+          fields: { event: n.event.name, node: n.event.node },
+        });
+        break;
       case 'done':
         state = { ...state, part: null, log: [...state.log, n.id] };
         fx.push({
@@ -178,7 +188,7 @@ function fromAgreement(
 function runPhase(s: GroupNodeState, fx: Effects): GroupNodeState {
   const p = s.part;
   if (!p) return s;
-  const runId = `${p.id.epoch.n}.${p.id.epoch.leader}.${p.id.seq}:${p.phase}:${s.runs}`;
+  const runId = `${epochText(p.id.epoch)}.${p.id.seq}:${p.phase}:${s.runs}`;
   fx.push({
     type: 'run',
     runId,
@@ -189,10 +199,13 @@ function runPhase(s: GroupNodeState, fx: Effects): GroupNodeState {
   return { ...s, part: { ...p, runId }, runs: s.runs + 1 };
 }
 
-function wake(s: GroupNodeState, fx: Effects): GroupNodeState {
+function wake(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
   const at = Math.min(membershipWakeAt(s.membership), agreementWakeAt(s.agreement));
   const wakeAt = Number.isFinite(at) ? at : null;
-  if (wakeAt !== s.wakeAt) fx.push({ type: 'wake-at', atMs: wakeAt });
+  // The runner keeps one timer and drops it when it fires: a time that has come must be
+  // asked for again even when it did not change, or the node would never wake again.
+  const fired = s.wakeAt !== null && s.wakeAt <= nowMs;
+  if (wakeAt !== s.wakeAt || fired) fx.push({ type: 'wake-at', atMs: wakeAt });
   return { ...s, wakeAt };
 }
 
@@ -276,6 +289,6 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
       case 'operator':
         break;
     }
-    return { state: wake(state, fx), effects: fx };
+    return { state: wake(state, nowMs, fx), effects: fx };
   },
 };
