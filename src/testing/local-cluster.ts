@@ -87,7 +87,7 @@ export class LocalCluster {
     const lines = [
       `cluster: { name: local, id: ${o.clusterId ?? 77}, port: ${port} }`,
       `tunables:`,
-      `  heartbeat: { interval: ${o.intervalMs ?? 200}ms, sensitivity: ${o.sensitivity ?? 4} }`,
+      `  heartbeat: { interval: ${o.intervalMs ?? 150}ms, sensitivity: ${o.sensitivity ?? 4} }`,
       `networks:`,
       ...Array.from({ length: nets }, (_, n) => `  - { name: net${n + 1}, type: ether }`),
       ...(o.disk === false ? [] : ['  - { name: disk1, type: diskhb }']),

@@ -183,7 +183,7 @@ describe('the schema', () => {
   it('gives defaults and required flags as the loader applies them', () => {
     const md = generated();
     assert.deepEqual(row(md, '### `tunables.heartbeat`', 'interval').slice(2, 4), [
-      '`200ms`',
+      '`150ms`',
       'no',
     ]);
     assert.deepEqual(row(md, '### `cluster`', 'id').slice(2, 4), ['', 'yes']);

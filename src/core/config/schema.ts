@@ -94,7 +94,7 @@ const clusterSchema = z
 const heartbeatSchema = z
   .strictObject({
     interval: durationSchema
-      .default('200ms')
+      .default('150ms')
       .meta(
         d('Time between heartbeats on each interface, from 50ms to 10s (verify checks the range).'),
       ),
@@ -125,7 +125,7 @@ const heartbeatOverrideSchema = z
 
 const tunablesSchema = z
   .strictObject({
-    heartbeat: heartbeatSchema.default({ interval: '200ms', sensitivity: 4 }),
+    heartbeat: heartbeatSchema.default({ interval: '150ms', sensitivity: 4 }),
     settlingTime: durationSchema
       .default('0s')
       .meta(
@@ -770,7 +770,7 @@ export const clusterFileSchema = z
   .strictObject({
     cluster: clusterSchema,
     tunables: tunablesSchema.default({
-      heartbeat: { interval: '200ms', sensitivity: 4 },
+      heartbeat: { interval: '150ms', sensitivity: 4 },
       settlingTime: '0s',
       eventTimeLimit: '6m',
     }),

@@ -24,6 +24,7 @@ function hmac(key: string): MessageAuthenticator {
 
 const CLUSTER = `
 cluster: { name: sim, id: 9 }
+tunables: { heartbeat: { interval: 200ms, sensitivity: 4 } }
 networks:
   - { name: net_a, type: ether }
   - { name: net_b, type: ether }
