@@ -110,6 +110,8 @@ export class LocalCluster {
 
   /** Starts the agent of `node`; resolves when it says it started. */
   async start(node: string, timeoutMs = 15000): Promise<void> {
+    // Only this life's lines count: a restarted node has logged 'agent started' before.
+    const since = Date.now();
     const args = [
       HAVEN,
       'agent',
@@ -159,7 +161,7 @@ export class LocalCluster {
     read(child.stdout);
     read(child.stderr);
     await this.waitFor(
-      (l) => l.node === node && l.msg === 'agent started',
+      (l) => l.node === node && l.msg === 'agent started' && l.readAtMs >= since,
       timeoutMs,
       `${node} to start`,
     );
@@ -193,8 +195,8 @@ export class LocalCluster {
     });
   }
 
-  /** Waits until every running agent sees every other running agent up. */
-  async waitConverged(timeoutMs = 15000): Promise<void> {
+  /** Waits until every running agent sees every other running agent up (since `sinceMs`). */
+  async waitConverged(timeoutMs = 15000, sinceMs = 0): Promise<void> {
     const running = [...this.#procs.keys()];
     await Promise.all(
       running.flatMap((a) =>
@@ -202,7 +204,11 @@ export class LocalCluster {
           .filter((b) => b !== a)
           .map((b) =>
             this.waitFor(
-              (l) => l.node === a && l.event?.type === 'node_up' && l.event.node === b,
+              (l) =>
+                l.node === a &&
+                l.readAtMs >= sinceMs &&
+                l.event?.type === 'node_up' &&
+                l.event.node === b,
               timeoutMs,
               `${a} to see ${b} up`,
             ),
