@@ -92,6 +92,9 @@ export type NodeEffect<M> =
   /** The node has stopped (after a stop request): the runner ends it. */
   | { readonly type: 'exit' };
 
+/** A structured record for the cluster log: the same shape wherever the core logs. */
+export type LogEffect = Extract<NodeEffect<never>, { readonly type: 'log' }>;
+
 export interface StepResult<S, M> {
   readonly state: S;
   readonly effects: readonly NodeEffect<M>[];

@@ -24,6 +24,7 @@
 //   end-reached n (the caller runs the cbarrier) ... barrier-complete n
 //   done
 
+import type { LogEffect } from '../cluster/node.js';
 import type { EventCustomizationDef, RecoveryStep } from '../config/model.js';
 import { commandEnvironment, type CommandRole } from './environment.js';
 import { customization, planEvent, type Phase, type PlannedCommand } from './plan.js';
@@ -154,12 +155,7 @@ export type ExecutorEffect =
       readonly limitMs: number;
     }
   | { readonly type: 'done'; readonly outcome: EventOutcome }
-  | {
-      readonly type: 'log';
-      readonly level: 'debug' | 'info' | 'warn' | 'error';
-      readonly msg: string;
-      readonly fields?: Readonly<Record<string, unknown>>;
-    };
+  | LogEffect;
 
 /** As the cluster manager shows it. */
 export type ExecutorStatus = 'idle' | 'rp_running' | 'barrier' | 'cbarrier' | 'error' | 'done';
