@@ -27,7 +27,12 @@ import type { TopologyEvent } from '../topology/events.js';
 import { topologyModelFromConfig } from '../topology/from-config.js';
 import { snapshot, type TopologySnapshot } from '../topology/snapshot.js';
 import { addDrop, emptyDropCounters, type DropCounters, type DropReason } from './counters.js';
-import { checkReplay, createReplayGuard, type ReplayGuardState } from './replay.js';
+import {
+  checkReplay,
+  createReplayGuard,
+  type GuardInterfaceSpec,
+  type ReplayGuardState,
+} from './replay.js';
 import { decodeHeartbeat, encodeHeartbeat } from './wire.js';
 
 /** One local interface that sends and receives heartbeats. */
@@ -68,6 +73,8 @@ export interface HeartbeatSetup {
     string,
     { readonly name: string; readonly network: string }
   >;
+  /** Every interface of the cluster in the wire's numbers, for the replay guard. */
+  readonly wireInterfaces: readonly GuardInterfaceSpec[];
 }
 
 const wireKey = (nodeId: number, index: number): string => `${nodeId}/${index}`;
@@ -82,11 +89,20 @@ export function heartbeatSetup(
   if (!self) {
     throw new RangeError(`node ${localNode} is not in cluster ${config.cluster.name}`);
   }
+  // The wire numbers of every interface, assigned here only: the sender's numbering and the
+  // receiver's (this map and the replay guard) must agree.
+  const networkNumbers = new Map(config.networks.map((n) => [n.name, n.number]));
   const interfaceByWire = new Map<string, { name: string; network: string }>();
+  const wireInterfaces: GuardInterfaceSpec[] = [];
   for (const node of config.nodes) {
-    node.interfaces.forEach((i, k) =>
-      interfaceByWire.set(wireKey(node.id, k + 1), { name: i.name, network: i.network }),
-    );
+    node.interfaces.forEach((i, k) => {
+      interfaceByWire.set(wireKey(node.id, k + 1), { name: i.name, network: i.network });
+      wireInterfaces.push({
+        node: node.id,
+        index: k + 1,
+        network: networkNumbers.get(i.network) ?? 0,
+      });
+    });
   }
   const networks: IpNetwork[] = [];
   for (const net of config.networks) {
@@ -128,6 +144,7 @@ export function heartbeatSetup(
     incarnation,
     networks,
     interfaceByWire,
+    wireInterfaces,
   };
 }
 
@@ -172,13 +189,7 @@ export function startProtocol(
 ): ProtocolResult {
   const guard = createReplayGuard({
     localNode: setup.localNodeId,
-    interfaces: config.nodes.flatMap((n) =>
-      n.interfaces.map((i, k) => ({
-        node: n.id,
-        index: k + 1,
-        network: networkNumber(config, i.network),
-      })),
-    ),
+    interfaces: setup.wireInterfaces,
   });
   const state: ProtocolState = {
     setup,
@@ -192,10 +203,6 @@ export function startProtocol(
     received: 0,
   };
   return onTimer(state, nowMs);
-}
-
-function networkNumber(config: ClusterConfig, name: string): number {
-  return config.networks.find((n) => n.name === name)?.number ?? 0;
 }
 
 function wakeAt(state: ProtocolState, detectorDeadline: number | null): number {
