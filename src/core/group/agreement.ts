@@ -105,14 +105,16 @@ export interface AgreementState {
   readonly awaitingSync: ReadonlySet<NodeNo>;
   /** As leader after a view change: what each synced member reports running. */
   readonly reports: ReadonlyMap<NodeNo, Running | null>;
-  /** Ids of recently finished events (exact ids: partitions may have run other events). */
-  readonly doneIds: readonly EventId[];
+  /**
+   * Recently finished events, oldest first (bounded): by id, to answer a member that missed a
+   * release (exact ids: partitions may have run other events); by key, so that a late
+   * re-submission does not run an event twice.
+   */
+  readonly done: readonly { readonly id: EventId; readonly key: string }[];
   /** As leader: no proposal before this time (the settle interval after a queue change). */
   readonly settleUntilMs: number;
   readonly settleMs: number;
   readonly lastDone: EventId | null;
-  /** Keys of recently finished events, so a late re-submission does not run one twice. */
-  readonly doneKeys: readonly string[];
   /** As member: the leader of this view acknowledged our sync (only `synced` says so). */
   readonly heardLeader: boolean;
   /** Lost messages are repaired by re-sending what is outstanding at this time. */
@@ -159,11 +161,10 @@ export function createAgreement(self: NodeNo, settleMs: number, retryMs = 300): 
     nextSeq: 1,
     awaitingSync: new Set(),
     reports: new Map(),
-    doneIds: [],
+    done: [],
     settleUntilMs: 0,
     settleMs,
     lastDone: null,
-    doneKeys: [],
     heardLeader: false,
     nextRetryMs: 0,
     retryMs,
@@ -463,7 +464,7 @@ export function onAgreementMessage(
       break;
     case 'reached':
       if (!isLeader(s)) break;
-      if (s.doneIds.some((d) => compareEventIds(d, msg.id) === 0)) {
+      if (s.done.some((d) => compareEventIds(d.id, msg.id) === 0)) {
         // We finished that event, so every barrier of it was released: the member missed the
         // release, and needs it again.
         a.sends.push({
@@ -484,7 +485,7 @@ export function onAgreementMessage(
 }
 
 function isDone(s: AgreementState, e: ClusterEvent): boolean {
-  return s.running?.event.key === e.key || s.doneKeys.includes(e.key);
+  return s.running?.event.key === e.key || s.done.some((d) => d.key === e.key);
 }
 
 /**
@@ -560,9 +561,8 @@ function release(a: Acc, id: EventId, barrier: number, participants?: readonly N
   // The leader's participant list is the current one: it narrows after view changes.
   const r = participants && participants.length > 0 ? { ...running, participants } : running;
   if (barrier === END) {
-    const doneKeys = [...a.state.doneKeys, r.event.key].slice(-DONE_KEYS);
-    const doneIds = [...a.state.doneIds, id].slice(-DONE_KEYS);
-    a.state = { ...a.state, running: null, lastDone: id, reachedBy: new Map(), doneKeys, doneIds };
+    const done = [...a.state.done, { id, key: r.event.key }].slice(-DONE_KEYS);
+    a.state = { ...a.state, running: null, lastDone: id, reachedBy: new Map(), done };
     a.notices.push({ type: 'done', id, event: r.event });
   } else {
     a.state = { ...a.state, running: { ...r, released: [...r.released, barrier] } };
