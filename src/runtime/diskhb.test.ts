@@ -139,8 +139,13 @@ describe('DiskHeartbeat on a shared file', { timeout: 20_000 }, () => {
         const silent = peerStats(a, 2).counters.silent;
         await until(() => peerStats(a, 2).counters.silent >= silent + 2, 'more silence');
         assert.equal(peerStats(a, 2).counters.heartbeats, settled);
+        // Any problem is a failure, except two that describe this machine, not the code:
+        // buffered I/O where the file system refuses O_DIRECT, and a slow disk on a busy CI
+        // machine (io-stalled / io-unstalled, tested deterministically with a scripted disk
+        // below).
+        const machine = new Set(['buffered-io', 'io-stalled', 'io-unstalled']);
         assert.deepEqual(
-          a.problems.filter((p) => p.type !== 'buffered-io'),
+          a.problems.filter((p) => !machine.has(p.type)),
           [],
         );
       } finally {
