@@ -13,7 +13,8 @@ import { encodeHeartbeat } from '../core/heartbeat/wire.js';
 import type { TopologyStatusReply } from '../cli/topology.js';
 import { run } from '../cli/main.js';
 
-const INTERVAL = 100;
+// The shipped default timing (tunables.heartbeat): what administrators run.
+const INTERVAL = 150;
 const SENSITIVITY = 4;
 const DETECTION = INTERVAL * SENSITIVITY;
 /** A generous bound for anything that should happen within one detection window. */
