@@ -31,6 +31,8 @@ export interface BatchResult {
   readonly failures: readonly RunResult[];
   readonly events: number;
   readonly steps: number;
+  /** The slowest convergence seen (after the faults ended), and its seed. */
+  readonly slowest?: { readonly seed: number; readonly ms: number } | undefined;
 }
 
 export function runBatch(scenario: ScenarioEntry, options: BatchOptions): BatchResult {
@@ -40,6 +42,7 @@ export function runBatch(scenario: ScenarioEntry, options: BatchOptions): BatchR
   let done = 0;
   let events = 0;
   let steps = 0;
+  let slowest: BatchResult['slowest'];
   for (let seed = options.start + (options.offset ?? 0); seed < end; seed += stride) {
     if (options.shouldStop?.() === true) break;
     const result = scenario.run(seed, {
@@ -50,11 +53,13 @@ export function runBatch(scenario: ScenarioEntry, options: BatchOptions): BatchR
     done++;
     events += result.stats.events;
     steps += result.stats.steps;
+    const c = result.convergedAfterMs;
+    if (c !== undefined && (slowest === undefined || c > slowest.ms)) slowest = { seed, ms: c };
     options.onSeed?.(result);
     if (!result.ok) {
       failures.push(result);
       if (options.keepGoing !== true) break;
     }
   }
-  return { done, failures, events, steps };
+  return { done, failures, events, steps, slowest };
 }

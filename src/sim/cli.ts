@@ -131,6 +131,14 @@ async function batch(scenario: ScenarioEntry, args: SimArgs): Promise<number> {
     `${seedsRun} seeds in ${seconds.toFixed(2)} s: ${rate(seedsRun, seconds * 1000)} seeds/s, ` +
       `${rate(events, seconds * 1000)} events/s; ${failures.length} failing`,
   );
+  const slowest = results
+    .map((r) => r.slowest)
+    .reduce((a, b) => (b !== undefined && (a === undefined || b.ms > a.ms) ? b : a), undefined);
+  if (slowest !== undefined) {
+    console.log(
+      `slowest convergence after the faults ended: ${slowest.ms} ms (seed ${slowest.seed})`,
+    );
+  }
   if (seedsRun < args.seeds && failures.length === 0) {
     console.log(
       `stopped by --max-seconds ${args.maxSeconds}: ${args.seeds - seedsRun} seeds not run`,

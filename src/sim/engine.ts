@@ -329,6 +329,18 @@ export class Simulation<S, M> implements World<S> {
     return this.#violation;
   }
 
+  /** True when every one of `invariants` holds now; records nothing (a convergence probe). */
+  holds(invariants: readonly Invariant<S>[]): boolean {
+    this.#lastStepped = undefined;
+    return invariants.every((inv) => {
+      try {
+        return inv.check(this) === undefined;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   get violation(): Violation | undefined {
     return this.#violation;
   }

@@ -35,6 +35,11 @@ export interface RunResult {
   readonly nodes: readonly NodeNo[];
   readonly violation?: RunViolation;
   readonly stats: SimStats;
+  /**
+   * How long after the faults ended the `eventually` properties first held (probed every
+   * CONVERGE_PROBE_MS); absent when they never did.
+   */
+  readonly convergedAfterMs?: number;
   /** With keepTrace: the whole kept trace. */
   readonly trace?: readonly string[];
 }
@@ -68,7 +73,13 @@ export function runSeed<S, M>(
     }
   }
   const { sim, nodes, violation } = run;
-  const base = { seed, scenario: scenario.name, nodes, stats: sim.stats };
+  const base = {
+    seed,
+    scenario: scenario.name,
+    nodes,
+    stats: sim.stats,
+    ...(run.convergedAfterMs === undefined ? {} : { convergedAfterMs: run.convergedAfterMs }),
+  };
   const trace = keepTrace ? { trace: sim.traceLines() } : {};
   if (violation === undefined) return { ok: true, ...base, ...trace };
   return {
@@ -83,7 +94,13 @@ interface Simulated<S, M> {
   readonly sim: Simulation<S, M>;
   readonly nodes: readonly NodeNo[];
   violation: Violation | undefined;
+  convergedAfterMs?: number | undefined;
 }
+
+/** After the faults end, the `eventually` properties are probed this often... */
+export const CONVERGE_PROBE_MS = 100;
+/** ...and, once they hold, must still hold this much later (no relapse). */
+export const CONVERGE_HOLD_MS = 2_000;
 
 function simulate<S, M>(
   seed: number,
@@ -111,8 +128,27 @@ function simulate<S, M>(
   sim.scheduleAll(generateFaults(root.fork('faults'), nodes, setup.faultsEndMs, setup.faults));
   setup.drive?.(sim, root.fork('drive'));
   sim.startAll(setup.startSpreadMs ?? 0);
-  sim.runUntil(setup.faultsEndMs + setup.convergeWithinMs);
-  return { sim, nodes, violation: sim.violation ?? sim.checkNow(setup.eventually) };
+  // Run the faults, then probe convergence; once converged, run a while longer and check the
+  // properties for good (or at the deadline when they never held).
+  const deadline = setup.faultsEndMs + setup.convergeWithinMs;
+  let convergedAfterMs: number | undefined;
+  let t = setup.faultsEndMs;
+  sim.runUntil(t);
+  while (sim.violation === undefined && t < deadline) {
+    if (sim.holds(setup.eventually)) {
+      convergedAfterMs = t - setup.faultsEndMs;
+      break;
+    }
+    t = Math.min(t + CONVERGE_PROBE_MS, deadline);
+    sim.runUntil(t);
+  }
+  if (convergedAfterMs !== undefined) sim.runUntil(t + CONVERGE_HOLD_MS);
+  return {
+    sim,
+    nodes,
+    violation: sim.violation ?? sim.checkNow(setup.eventually),
+    convergedAfterMs,
+  };
 }
 
 function sameViolation(a: Simulated<unknown, unknown>, b: Simulated<unknown, unknown>): boolean {

@@ -110,7 +110,7 @@ export interface AgreementState {
    * release (exact ids: partitions may have run other events); by key, so that a late
    * re-submission does not run an event twice.
    */
-  readonly done: readonly { readonly id: EventId; readonly key: string }[];
+  readonly done: readonly Finished[];
   /** As leader: no proposal before this time (the settle interval after a queue change). */
   readonly settleUntilMs: number;
   readonly settleMs: number;
@@ -123,6 +123,17 @@ export interface AgreementState {
 }
 
 const DONE_KEYS = 256;
+
+interface Finished {
+  readonly id: EventId;
+  readonly key: string;
+  /**
+   * As leader: the participants in the view that reached END when this node released it. Only
+   * they may be told again that the event is over: a member that ran the same event in another
+   * partition did not reach these barriers with them, and is sorted out by the next sync.
+   */
+  readonly finishers: readonly NodeNo[];
+}
 
 export interface AgreementSend {
   readonly to: NodeNo;
@@ -253,6 +264,8 @@ export function onView(
       reachedBy: new Map(s.running ? s.running.reached.map((k) => [k, new Set([s.self])]) : []),
       settleUntilMs: nowMs + s.settleMs,
     };
+    // Alone in the view: nobody's sync to wait for, so settle the running event now.
+    if (a.state.awaitingSync.size === 0) resolveRunning(a);
   } else {
     // A node reports, and keeps, only an event whose part it runs: one it merely coordinated
     // as the leader of an earlier view is the new leader's business now.
@@ -340,6 +353,9 @@ function retransmit(a: Acc): void {
   const leader = view.members[0] as NodeNo;
   const r = s.running;
   if (leader === s.self) {
+    // Before every sync is in, the running event is not settled for this view: what it shows
+    // (participants, releases) belongs to an earlier view and must not be repeated.
+    if (s.awaitingSync.size > 0) return;
     if (s.vote) {
       const { id, event } = s.vote;
       for (const m of view.members) {
@@ -455,18 +471,20 @@ export function onAgreementMessage(
       break;
     }
     case 'decide':
-      // Any epoch: an event decided before a view change continues in the new view, and a
-      // member that missed the decision must still start it (start() refuses anything that is
-      // not newer than what this node ran, so the order holds).
-      if (from === leader) {
+      // Only a decision of this view's epoch: this node's sync for the view (sent when it
+      // committed) told the leader what it runs, and the leader counts as participants of an
+      // older event exactly the members that reported running it. A decision of an older epoch
+      // that arrives late must not start a part nobody waits for. (A new leader re-sends the
+      // older decision only to members that reported running it, which ignore the repeat.)
+      if (from === leader && compareEpochs(msg.id.epoch, view.epoch) === 0) {
         start(a, msg.id, msg.event, msg.participants);
       }
       break;
     case 'reached':
       if (!isLeader(s)) break;
-      if (s.done.some((d) => compareEventIds(d.id, msg.id) === 0)) {
-        // We finished that event, so every barrier of it was released: the member missed the
-        // release, and needs it again.
+      if (s.done.some((d) => compareEventIds(d.id, msg.id) === 0 && d.finishers.includes(from))) {
+        // We finished that event with this member, so every barrier of it was released: the
+        // member missed the release, and needs it again.
         a.sends.push({
           to: from,
           msg: { type: 'release', id: msg.id, barrier: msg.barrier, participants: [] },
@@ -554,14 +572,20 @@ function start(a: Acc, id: EventId, event: ClusterEvent, participants: readonly 
   a.notices.push({ type: 'start', id, event, participants });
 }
 
-function release(a: Acc, id: EventId, barrier: number, participants?: readonly NodeNo[]): void {
+function release(
+  a: Acc,
+  id: EventId,
+  barrier: number,
+  participants?: readonly NodeNo[],
+  finishers: readonly NodeNo[] = [],
+): void {
   const running = a.state.running;
   if (!running || compareEventIds(running.id, id) !== 0 || running.released.includes(barrier))
     return;
   // The leader's participant list is the current one: it narrows after view changes.
   const r = participants && participants.length > 0 ? { ...running, participants } : running;
   if (barrier === END) {
-    const done = [...a.state.done, { id, key: r.event.key }].slice(-DONE_KEYS);
+    const done = [...a.state.done, { id, key: r.event.key, finishers }].slice(-DONE_KEYS);
     a.state = { ...a.state, running: null, lastDone: id, reachedBy: new Map(), done };
     a.notices.push({ type: 'done', id, event: r.event });
   } else {
@@ -596,7 +620,7 @@ function step(a: Acc, nowMs: number, priority: Priority): AgreementOutput {
             msg: { type: 'release', id: r.id, barrier: k, participants: still },
           });
         }
-      release(a, r.id, k);
+      release(a, r.id, k, undefined, still);
     }
     return out(a);
   }

@@ -55,18 +55,26 @@ export function mutual(rows: Rows, a: NodeNo, b: NodeNo): boolean {
   return (rows.get(a)?.hears.includes(b) ?? false) && (rows.get(b)?.hears.includes(a) ?? false);
 }
 
-/**
- * Partitions `nodes` (the running nodes to place) into views by the rule above. Each view is
- * sorted; its first node is its leader. Views come out in order of their leaders.
- */
-export function partition(rows: Rows, nodes: readonly NodeNo[]): NodeNo[][] {
+/** Who hears whom, as sets (built once per rule evaluation: the rows' lists are arrays). */
+function hearing(rows: Rows): Map<NodeNo, ReadonlySet<NodeNo>> {
+  const hears = new Map<NodeNo, ReadonlySet<NodeNo>>();
+  for (const r of rows.values()) hears.set(r.node, new Set(r.hears));
+  return hears;
+}
+
+function partitionOf(
+  hears: Map<NodeNo, ReadonlySet<NodeNo>>,
+  nodes: readonly NodeNo[],
+): NodeNo[][] {
+  const both = (a: NodeNo, b: NodeNo): boolean =>
+    (hears.get(a)?.has(b) ?? false) && (hears.get(b)?.has(a) ?? false);
   const left = [...new Set(nodes)].sort((a, b) => a - b);
   const views: NodeNo[][] = [];
   while (left.length > 0) {
     const view: NodeNo[] = [];
     for (let i = 0; i < left.length;) {
       const c = left[i] as NodeNo;
-      if (view.every((m) => mutual(rows, m, c))) {
+      if (view.every((m) => both(m, c))) {
         view.push(c);
         left.splice(i, 1);
       } else {
@@ -79,22 +87,73 @@ export function partition(rows: Rows, nodes: readonly NodeNo[]): NodeNo[][] {
 }
 
 /**
+ * Partitions `nodes` (the running nodes to place) into views by the rule above. Each view is
+ * sorted; its first node is its leader. Views come out in order of their leaders.
+ */
+export function partition(rows: Rows, nodes: readonly NodeNo[]): NodeNo[][] {
+  return partitionOf(hearing(rows), nodes);
+}
+
+/**
  * The view `self` belongs in, by the rule, among the nodes `self` can know about: those in its
  * connected component of the hearing graph (either direction), which is where rows can reach.
  */
-export function myView(rows: Rows, self: NodeNo): NodeNo[] {
-  const component = new Set<NodeNo>([self]);
-  const todo = [self];
-  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
-    for (const r of rows.values()) {
-      const linked = r.node === n ? r.hears : r.hears.includes(n) ? [r.node] : [];
-      for (const m of linked) {
-        if (!component.has(m)) {
-          component.add(m);
-          todo.push(m);
-        }
-      }
+export function myView(rows: Rows, self: NodeNo): readonly NodeNo[] {
+  const hears = hearing(rows);
+  const heardBy = new Map<NodeNo, NodeNo[]>();
+  for (const [a, hs] of hears) {
+    for (const b of hs) {
+      const l = heardBy.get(b);
+      if (l) l.push(a);
+      else heardBy.set(b, [a]);
     }
   }
-  return partition(rows, [...component]).find((v) => v.includes(self)) ?? [self];
+  // The component: links in either direction.
+  const component = new Set<NodeNo>([self]);
+  const todo = [self];
+  const visit = (m: NodeNo): void => {
+    if (!component.has(m)) {
+      component.add(m);
+      todo.push(m);
+    }
+  };
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+    hears.get(n)?.forEach(visit);
+    heardBy.get(n)?.forEach(visit);
+  }
+  return partitionOf(hears, [...component]).find((v) => v.includes(self)) ?? [self];
+}
+
+/**
+ * A computed view and the hearing lists it came from. Rows change far more often than who
+ * hears whom (a row's version also grows when its view changes, and its `hears` list is then
+ * the same array), so a caller keeps the last result and recomputes only when a list changed.
+ */
+export interface ViewMemo {
+  readonly hears: ReadonlyMap<NodeNo, readonly NodeNo[]>;
+  readonly view: readonly NodeNo[];
+}
+
+const sameList = (a: readonly NodeNo[], b: readonly NodeNo[] | undefined): boolean =>
+  a === b || (b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]));
+
+/** myView, answered from `memo` when no node's hearing list changed since. */
+export function myViewMemo(
+  rows: Rows,
+  self: NodeNo,
+  memo: ViewMemo | null,
+): { readonly view: readonly NodeNo[]; readonly memo: ViewMemo } {
+  if (memo && memo.hears.size === rows.size) {
+    let same = true;
+    for (const r of rows.values()) {
+      if (!sameList(r.hears, memo.hears.get(r.node))) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return { view: memo.view, memo };
+  }
+  const view = myView(rows, self);
+  const hears = new Map([...rows.values()].map((r) => [r.node, r.hears] as const));
+  return { view, memo: { hears, view } };
 }

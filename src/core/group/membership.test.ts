@@ -128,6 +128,21 @@ describe('membership', () => {
     assert.deepEqual(net.commits.filter((c) => c.node === 1).at(-1)?.joined, [1]);
   });
 
+  it('takes a member that restarted faster than it was missed as a new member, which joins', () => {
+    const net = new Net([1, 2, 3]);
+    net.run(2000);
+    const before = net.states.get(1)!.view!;
+    // Node 3 restarts at once: the others never stop hearing it.
+    net.states.set(3, createMembership(3, 2, net.now));
+    net.refresh();
+    net.run(5000);
+    const after = net.states.get(3)!.view!;
+    assert.deepEqual(after.members, [1, 2, 3]);
+    assert.ok(after.epoch.n > before.epoch.n, 'a new view, not the old one adopted again');
+    assert.deepEqual(after.incarnations, [1, 1, 2]);
+    assert.deepEqual(net.commits.filter((c) => c.node === 1).at(-1)?.joined, [3]);
+  });
+
   it('settles a one-way link by keeping its ends apart', () => {
     const net = new Net([1, 2, 3]);
     net.cut(1, 2); // 2 no longer hears 1

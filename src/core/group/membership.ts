@@ -13,7 +13,7 @@
 //   events, derived by the new leader from the latest view its members report.
 
 import type { NodeNo } from '../cluster/node.js';
-import { mergeRows, myView, type Row, type Rows } from './connectivity.js';
+import { mergeRows, myViewMemo, type Row, type Rows, type ViewMemo } from './connectivity.js';
 
 export interface Epoch {
   readonly n: number;
@@ -39,14 +39,36 @@ export interface View {
   readonly epoch: Epoch;
   /** Sorted; the first is the leader. */
   readonly members: readonly NodeNo[];
+  /**
+   * The incarnation of each member (same order) when it acked: a member that restarts is a new
+   * member, so a commit is adopted only by the incarnation that acked it, and the leader starts
+   * a new view when a member's row shows a newer incarnation.
+   */
+  readonly incarnations: readonly number[];
+}
+
+/** The incarnation `node` has in `view`, or undefined when it is not a member. */
+export function incarnationIn(view: View, node: NodeNo): number | undefined {
+  const i = view.members.indexOf(node);
+  return i < 0 ? undefined : view.incarnations[i];
 }
 
 export type MembershipMessage =
-  | { readonly type: 'rows'; readonly rows: readonly Row[] }
+  | {
+      readonly type: 'rows';
+      readonly rows: readonly Row[];
+      /**
+       * What the sender knows: (node, incarnation, version) of each of its rows. The receiver
+       * answers at once with the rows the sender lacks (push-pull anti-entropy).
+       */
+      readonly known?: readonly Known[];
+    }
   | { readonly type: 'prepare'; readonly epoch: Epoch; readonly members: readonly NodeNo[] }
   | {
       readonly type: 'prepare-ok';
       readonly epoch: Epoch;
+      /** The incarnation that acks. */
+      readonly inc: number;
       /** The member's last committed view: the new leader derives joins and leaves from it. */
       readonly last: View | null;
     }
@@ -64,6 +86,8 @@ export type MembershipMessage =
       readonly left: readonly NodeNo[];
     };
 
+export type Known = readonly [node: NodeNo, incarnation: number, version: number];
+
 export interface MembershipTiming {
   /** Rows are gossiped to every node we hear this often. */
   readonly gossipMs: number;
@@ -75,10 +99,15 @@ export const DEFAULT_MEMBERSHIP_TIMING: MembershipTiming = { gossipMs: 200, atte
 
 type Committed = NonNullable<MembershipOutput['committed']>;
 
+interface Ack {
+  readonly last: View | null;
+  readonly inc: number;
+}
+
 interface Attempt {
   readonly epoch: Epoch;
   readonly members: readonly NodeNo[];
-  readonly acks: ReadonlyMap<NodeNo, View | null>;
+  readonly acks: ReadonlyMap<NodeNo, Ack>;
   readonly deadlineMs: number;
 }
 
@@ -97,6 +126,12 @@ export interface MembershipState {
   /** Do not start another attempt before this time (after a failed one). */
   readonly retryAtMs: number;
   readonly nextGossipMs: number;
+  /** Gossip ticks so far: every DIGEST_EVERY-th sends the digest even when nothing changed. */
+  readonly ticks: number;
+  /** The rows as last sent to every peer, to find what changed since. */
+  readonly sentRows: Rows;
+  /** The view the rule gives this node, as last computed (see ViewMemo). */
+  readonly viewMemo: ViewMemo | null;
   /** As leader: the commit of the current view, re-sent to members that missed it. */
   readonly lastCommit: Committed | null;
 }
@@ -137,6 +172,9 @@ export function createMembership(
     attempt: null,
     retryAtMs: nowMs,
     nextGossipMs: nowMs,
+    ticks: 0,
+    sentRows: new Map(),
+    viewMemo: null,
     lastCommit: null,
   };
 }
@@ -162,12 +200,50 @@ function memberAhead(s: MembershipState, view: View): boolean {
   });
 }
 
+/** True when some member's row shows a newer incarnation than the view has: it restarted. */
+function memberRestarted(s: MembershipState, view: View): boolean {
+  return view.members.some((m, i) => {
+    const inc = s.rows.get(m)?.incarnation;
+    return m !== s.self && inc !== undefined && inc > (view.incarnations[i] ?? 0);
+  });
+}
+
 const sameMembers = (a: readonly NodeNo[], b: readonly NodeNo[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
-function gossip(s: MembershipState): Send[] {
-  const rows = [...s.rows.values()];
-  return s.up.map((to) => ({ to, msg: { type: 'rows', rows } }));
+/**
+ * Gossip: at each tick, the rows that changed since the last tick go to every peer we hear,
+ * with a digest of what we know; every DIGEST_EVERY-th tick the digest goes even when nothing
+ * changed. A peer that knows rows the digest lacks (a lost message, a restart, a link that came
+ * back one way first) answers with them at once. So a quiet cluster sends one small message per
+ * peer a second, and a change crosses a connected component in a few ticks.
+ */
+const DIGEST_EVERY = 5;
+
+function digest(rows: Rows): Known[] {
+  return [...rows.values()].map((r) => [r.node, r.incarnation, r.version] as const);
+}
+
+function gossip(s: MembershipState, to: readonly NodeNo[], always: boolean): Send[] {
+  const changed = [...s.rows.values()].filter((r) => s.sentRows.get(r.node) !== r);
+  if (changed.length === 0 && !always) return [];
+  const msg: MembershipMessage = { type: 'rows', rows: changed, known: digest(s.rows) };
+  return to.map((peer) => ({ to: peer, msg }));
+}
+
+/** The rows we hold that are newer than those in `known`. */
+function missing(rows: Rows, known: readonly Known[]): Row[] {
+  const theirs = new Map(
+    known.map(([node, incarnation, version]) => [node, { incarnation, version }]),
+  );
+  return [...rows.values()].filter((r) => {
+    const k = theirs.get(r.node);
+    return (
+      !k ||
+      r.incarnation > k.incarnation ||
+      (r.incarnation === k.incarnation && r.version > k.version)
+    );
+  });
 }
 
 /** After any change: start a view change when the rule makes this node the leader of a new view. */
@@ -177,14 +253,17 @@ function evaluate(s: MembershipState, nowMs: number, sends: Send[]): MembershipO
   if (state.attempt && nowMs >= state.attempt.deadlineMs) {
     state = { ...state, attempt: null, retryAtMs: nowMs + state.timing.gossipMs };
   }
-  const desired = myView(state.rows, state.self);
+  const mv = myViewMemo(state.rows, state.self, state.viewMemo);
+  if (mv.memo !== state.viewMemo) state = { ...state, viewMemo: mv.memo };
+  const desired = mv.view;
   const leader = desired[0];
   const current = state.view;
   const settled =
     current !== null &&
     sameMembers(current.members, desired) &&
     current.epoch.leader === leader &&
-    !memberAhead(state, current);
+    !memberAhead(state, current) &&
+    !memberRestarted(state, current);
   if (leader !== state.self || settled) {
     return {
       state:
@@ -204,7 +283,7 @@ function evaluate(s: MembershipState, nowMs: number, sends: Send[]): MembershipO
   const attempt: Attempt = {
     epoch,
     members: desired,
-    acks: new Map([[state.self, current]]),
+    acks: new Map([[state.self, { last: current, inc: state.incarnation }]]),
     deadlineMs: nowMs + state.timing.attemptTimeoutMs,
   };
   state = { ...state, attempt, promised: epoch, highestN: epoch.n };
@@ -218,12 +297,13 @@ function maybeCommit(s: MembershipState, sends: Send[]): MembershipOutput {
   if (!a || !a.members.every((m) => a.acks.has(m))) return { state: s, sends };
   // The latest view any member had is the one the change is relative to.
   let last: View | null = null;
-  for (const v of a.acks.values())
+  for (const { last: v } of a.acks.values())
     if (v && compareEpochs(v.epoch, last?.epoch ?? null) > 0) last = v;
-  const before = new Set(last?.members ?? []);
-  const joined = a.members.filter((m) => !before.has(m));
-  const left = [...before].filter((m) => !a.members.includes(m)).sort((x, y) => x - y);
-  const view: View = { epoch: a.epoch, members: a.members };
+  const incarnations = a.members.map((m) => a.acks.get(m)?.inc ?? 0);
+  // A member that restarted since the last view joins again (it holds nothing it held before).
+  const joined = a.members.filter((m, i) => !last || incarnationIn(last, m) !== incarnations[i]);
+  const left = (last?.members ?? []).filter((m) => !a.members.includes(m));
+  const view: View = { epoch: a.epoch, members: a.members, incarnations };
   for (const m of a.members)
     if (m !== s.self) sends.push({ to: m, msg: { type: 'commit', view, joined, left } });
   const committed = { view, joined, left };
@@ -246,7 +326,10 @@ export function onLiveness(
   const sorted = [...new Set(up)].filter((n) => n !== s.self).sort((a, b) => a - b);
   if (sameMembers(sorted, s.up)) return evaluate(s, nowMs, []);
   const next = { ...s, up: sorted, rows: ownRow(s, { hears: sorted }) };
-  return evaluate(next, nowMs, gossip(next));
+  // Every peer gets what changed and our digest; a peer we have just started hearing
+  // answers with every row we lack.
+  const sends = gossip(next, sorted, true);
+  return evaluate({ ...next, sentRows: next.rows }, nowMs, sends);
 }
 
 /** The node's timer: gossip, and retry or time out view changes. */
@@ -254,13 +337,24 @@ export function onMembershipTimer(s: MembershipState, nowMs: number): Membership
   let state = s;
   const sends: Send[] = [];
   if (nowMs >= state.nextGossipMs) {
-    sends.push(...gossip(state));
-    state = { ...state, nextGossipMs: nowMs + state.timing.gossipMs };
+    sends.push(...gossip(state, state.up, state.ticks % DIGEST_EVERY === 0));
+    state = {
+      ...state,
+      nextGossipMs: nowMs + state.timing.gossipMs,
+      ticks: state.ticks + 1,
+      sentRows: state.rows,
+    };
     // Repair: a member whose row still shows an older view missed our commit.
     const c = state.lastCommit;
     if (c && state.view && compareEpochs(c.view.epoch, state.view.epoch) === 0) {
       for (const m of c.view.members) {
-        if (m !== state.self && compareEpochs(state.rows.get(m)?.view ?? null, c.view.epoch) < 0) {
+        const row = state.rows.get(m);
+        if (
+          m !== state.self &&
+          row !== undefined &&
+          row.incarnation === incarnationIn(c.view, m) &&
+          compareEpochs(row.view ?? null, c.view.epoch) < 0
+        ) {
           sends.push({ to: m, msg: { type: 'commit', ...c } });
         }
       }
@@ -278,12 +372,15 @@ export function onMembershipMessage(
   switch (msg.type) {
     case 'rows': {
       const rows = mergeRows(s.rows, msg.rows);
-      return rows === s.rows ? { state: s, sends: [] } : evaluate({ ...s, rows }, nowMs, []);
+      const lacking = msg.known ? missing(rows, msg.known) : [];
+      const sends: Send[] =
+        lacking.length > 0 ? [{ to: from, msg: { type: 'rows', rows: lacking } }] : [];
+      return rows === s.rows ? { state: s, sends } : evaluate({ ...s, rows }, nowMs, sends);
     }
     case 'prepare': {
       const highestN = Math.max(s.highestN, msg.epoch.n);
-      const agree =
-        sameMembers(myView(s.rows, s.self), msg.members) && msg.members.includes(s.self);
+      const mv = myViewMemo(s.rows, s.self, s.viewMemo);
+      const agree = sameMembers(mv.view, msg.members) && msg.members.includes(s.self);
       if (compareEpochs(msg.epoch, s.promised) <= 0 || !agree || msg.epoch.leader !== from) {
         const no: MembershipMessage = {
           type: 'prepare-no',
@@ -297,14 +394,19 @@ export function onMembershipMessage(
       const state: MembershipState = { ...s, promised: msg.epoch, highestN, attempt: null };
       return {
         state,
-        sends: [{ to: from, msg: { type: 'prepare-ok', epoch: msg.epoch, last: s.view } }],
+        sends: [
+          {
+            to: from,
+            msg: { type: 'prepare-ok', epoch: msg.epoch, last: s.view, inc: s.incarnation },
+          },
+        ],
       };
     }
     case 'prepare-ok': {
       const a = s.attempt;
       if (!a || compareEpochs(a.epoch, msg.epoch) !== 0 || !a.members.includes(from))
         return { state: s, sends: [] };
-      const acks = new Map(a.acks).set(from, msg.last);
+      const acks = new Map(a.acks).set(from, { last: msg.last, inc: msg.inc });
       return maybeCommit({ ...s, attempt: { ...a, acks } }, []);
     }
     case 'prepare-no': {
@@ -324,7 +426,7 @@ export function onMembershipMessage(
     case 'commit': {
       const v = msg.view;
       if (
-        !v.members.includes(s.self) ||
+        incarnationIn(v, s.self) !== s.incarnation ||
         v.epoch.leader !== from ||
         compareEpochs(v.epoch, s.promised) < 0
       ) {

@@ -18,6 +18,10 @@ const FIXED: readonly [seed: number, found: string][] = [
   [12, 'barriers released in an old partition were inherited by the merged view'],
   [78, 'a leader enrolled itself in an event it only coordinated'],
   [111, 'a restarted leader reused an epoch of its previous life'],
+  [183, 'a decision of an older epoch, arriving after the sync for a new view, started a part'],
+  [238, 'a leader repeated releases of an earlier view before every member had synced'],
+  [625, 'a leader told a member an event was over that it had finished in another partition'],
+  [705, 'a member that restarted before it was missed adopted the commit its old life acked'],
 ];
 
 describe('group services: seeds that once failed', () => {
