@@ -27,6 +27,9 @@ import { LeaseTiebreaker, type Lease } from './tiebreaker.js';
 import { TraceKind, TraceRing } from './trace.js';
 import type { Invariant, NodeStatus, World } from './world.js';
 
+/** See SimulationOptions.maxEvents: far above any sane run (a 16-node seed takes ~50,000). */
+export const DEFAULT_MAX_EVENTS = 1_000_000;
+
 export interface SimulationOptions<S, M> {
   readonly seed: number | string;
   readonly nodes: readonly NodeNo[];
@@ -53,6 +56,11 @@ export interface SimulationOptions<S, M> {
    * (freezing does not cover their contents). @default false
    */
   readonly freeze?: boolean | undefined;
+  /**
+   * A run that processes more agenda items than this fails (invariant `event-budget`): a
+   * message storm or a node that keeps waking itself would otherwise never end.
+   */
+  readonly maxEvents?: number | undefined;
 }
 
 export interface Violation {
@@ -138,6 +146,7 @@ export class Simulation<S, M> implements World<S> {
   readonly #invariants: readonly Invariant<S>[];
   readonly #trace: TraceRing;
   readonly #freeze: boolean;
+  readonly #maxEvents: number;
 
   readonly #root: SeededRandom;
   readonly #rNet: SeededRandom;
@@ -188,6 +197,7 @@ export class Simulation<S, M> implements World<S> {
     this.#invariants = options.invariants ?? [];
     this.#trace = new TraceRing(options.traceCapacity ?? 4096);
     this.#freeze = options.freeze === true;
+    this.#maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
     checkRange('network.delayMs', this.#net.delayMs);
     checkRange('commands.durationMs', this.#commands.durationMs);
     checkRange('tiebreaker.latencyMs', this.#tb.latencyMs);
@@ -312,7 +322,13 @@ export class Simulation<S, M> implements World<S> {
       if (item === undefined || item.t > endMs) break;
       queue.pop();
       this.#now = item.t;
-      this.#stats.events++;
+      if (++this.#stats.events > this.#maxEvents) {
+        this.#fail(
+          'event-budget',
+          `more than ${this.#maxEvents} events by ${this.#now} ms: a message storm, or a node that keeps waking itself`,
+        );
+        break;
+      }
       this.#dispatch(item);
       item.input = null;
       item.fault = null;
