@@ -99,7 +99,7 @@ interface Simulated<S, M> {
 
 /** After the faults end, the `eventually` properties are probed this often... */
 export const CONVERGE_PROBE_MS = 100;
-/** ...and, once they hold, must still hold this much later (no relapse). */
+/** ...and must hold at every probe for this long (no relapse) to count as converged. */
 export const CONVERGE_HOLD_MS = 2_000;
 
 function simulate<S, M>(
@@ -128,21 +128,24 @@ function simulate<S, M>(
   sim.scheduleAll(generateFaults(root.fork('faults'), nodes, setup.faultsEndMs, setup.faults));
   setup.drive?.(sim, root.fork('drive'));
   sim.startAll(setup.startSpreadMs ?? 0);
-  // Run the faults, then probe convergence; once converged, run a while longer and check the
-  // properties for good (or at the deadline when they never held).
-  const deadline = setup.faultsEndMs + setup.convergeWithinMs;
+  // Run the faults, then probe convergence: the properties must hold at every probe for
+  // CONVERGE_HOLD_MS (a relapse starts the count again), within the scenario's bound; at the
+  // bound, they are checked for good.
+  const deadline = setup.faultsEndMs + setup.convergeWithinMs + CONVERGE_HOLD_MS;
   let convergedAfterMs: number | undefined;
+  let since: number | undefined;
   let t = setup.faultsEndMs;
   sim.runUntil(t);
   while (sim.violation === undefined && t < deadline) {
-    if (sim.holds(setup.eventually)) {
-      convergedAfterMs = t - setup.faultsEndMs;
+    if (!sim.holds(setup.eventually)) since = undefined;
+    else if (since === undefined) since = t;
+    else if (t - since >= CONVERGE_HOLD_MS) {
+      convergedAfterMs = since - setup.faultsEndMs;
       break;
     }
     t = Math.min(t + CONVERGE_PROBE_MS, deadline);
     sim.runUntil(t);
   }
-  if (convergedAfterMs !== undefined) sim.runUntil(t + CONVERGE_HOLD_MS);
   return {
     sim,
     nodes,

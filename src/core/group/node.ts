@@ -1,8 +1,20 @@
-// A node running group services alone: membership, quorum, and event agreement with barriers,
-// as a NodeMachine that the simulator (and later the agent) drives. Its part of each event is a
+// A node running group services: membership, quorum, and event agreement with barriers, as a
+// NodeMachine that the simulator (and later the agent) drives. Its part of each event is a
 // stand-in for the recovery program: one command per phase, each phase ending at a barrier,
 // the last at the cbarrier (END). The cluster manager replaces that part with the real
 // recovery programs; the protocol around it stays.
+//
+// Exclusive resource groups are held by this rule (the safety argument is in README.md):
+// - a membership event (node_up, node_down) releases, in its phase 0, the groups this node holds
+//   that the placement gives another node, and acquires, in its phase 1 (after the barrier, so
+//   after every participant released), those the placement gives this node;
+// - the placement of a group is the first node of its list in the current view, and nothing is
+//   acquired in a view without quorum;
+// - an acquisition waits until `takeoverDelayMs` after this node's view changed: a node that
+//   left the view has by then released its groups (it lost quorum) or been reset by its dead man
+//   switch (it was stopped);
+// - a node whose view loses quorum lets go of its exclusive groups at once (the reference's
+//   halt; `noQuorum: 'freeze'` would leave them to the dead man switch, not modelled here).
 
 import type { NodeEffect, NodeInput, NodeMachine, NodeNo, StepResult } from '../cluster/node.js';
 import {
@@ -34,10 +46,22 @@ import {
   type MembershipTiming,
 } from './membership.js';
 import { judgeQuorum, type QuorumVerdict, type Votes } from './quorum.js';
+import {
+  createLease,
+  leaseOnMessage,
+  leaseOnView,
+  leaseTick,
+  leaseUntil,
+  type LeaseMessage,
+  type LeaseSend,
+  type LeaseState,
+  type LeaseTiming,
+} from './lease.js';
 
 export type GroupMessage =
   | { readonly layer: 'membership'; readonly msg: MembershipMessage }
-  | { readonly layer: 'agreement'; readonly msg: AgreementMessage };
+  | { readonly layer: 'agreement'; readonly msg: AgreementMessage }
+  | { readonly layer: 'lease'; readonly msg: LeaseMessage };
 
 export interface GroupConfig {
   readonly votes: Votes;
@@ -46,6 +70,12 @@ export interface GroupConfig {
   /** Barriers in the stand-in program of an event (phases = barriers + 1, the last ends at END). */
   readonly barriers: (event: ClusterEvent) => number;
   readonly commandTimeoutMs: number;
+  /** Exclusive resource groups and their node lists, highest priority first. */
+  readonly groups?: readonly { readonly name: string; readonly nodes: readonly NodeNo[] }[];
+  /** How long after a view change an acquisition waits (see the top of this file). */
+  readonly takeoverDelayMs?: number;
+  /** The holding lease (lease.ts); without it, quorum alone decides. */
+  readonly lease?: LeaseTiming;
 }
 
 /** This node's part of the running event. */
@@ -56,6 +86,10 @@ interface Part {
   readonly phase: number;
   readonly barriers: number;
   readonly runId: string | null;
+  /** Groups this phase acquires or releases. */
+  readonly groups: readonly string[];
+  /** The acquisition waits for the takeover delay until then. */
+  readonly deferredUntil: number | null;
 }
 
 export interface GroupNodeState {
@@ -65,6 +99,11 @@ export interface GroupNodeState {
   readonly agreement: AgreementState;
   readonly part: Part | null;
   readonly quorum: QuorumVerdict | null;
+  /** Exclusive groups this node holds (acquired, or being acquired). */
+  readonly held: ReadonlySet<string>;
+  /** When this node committed its current view. */
+  readonly viewSinceMs: number;
+  readonly lease: LeaseState;
   /** Events this node finished, in order (for the simulator's invariants). */
   readonly log: readonly EventId[];
   readonly runs: number;
@@ -94,6 +133,9 @@ export function createGroupNode(
     agreement: createAgreement(self, config.settleMs),
     part: null,
     quorum: null,
+    held: new Set(),
+    viewSinceMs: nowMs,
+    lease: createLease(nowMs),
     log: [],
     runs: 0,
     wakeAt: null,
@@ -114,7 +156,8 @@ function fromMembership(
   if (o.committed) {
     const { view, joined, left } = o.committed;
     const quorum = judgeQuorum(s.config.votes, view.members);
-    state = { ...state, quorum };
+    state = { ...state, quorum, viewSinceMs: nowMs, lease: leaseOnView(state.lease, view, nowMs) };
+    if (quorum !== 'majority') state = letGo(state, 'no quorum', fx);
     fx.push({
       type: 'log',
       level: 'info',
@@ -151,7 +194,19 @@ function fromAgreement(
       case 'start': {
         const barriers = s.config.barriers(n.event);
         state = runPhase(
-          { ...state, part: { id: n.id, event: n.event, phase: 0, barriers, runId: null } },
+          {
+            ...state,
+            part: {
+              id: n.id,
+              event: n.event,
+              phase: 0,
+              barriers,
+              runId: null,
+              groups: [],
+              deferredUntil: null,
+            },
+          },
+          nowMs,
           fx,
         );
         break;
@@ -159,7 +214,7 @@ function fromAgreement(
       case 'released': {
         const p = state.part;
         if (p && p.phase === n.barrier)
-          state = runPhase({ ...state, part: { ...p, phase: p.phase + 1 } }, fx);
+          state = runPhase({ ...state, part: { ...p, phase: p.phase + 1 } }, nowMs, fx);
         break;
       }
       case 'abandoned':
@@ -185,22 +240,133 @@ function fromAgreement(
   return state;
 }
 
-function runPhase(s: GroupNodeState, fx: Effects): GroupNodeState {
+/** Lets go of every exclusive group at once (the reference's halt of the resources). */
+function letGo(s: GroupNodeState, why: string, fx: Effects): GroupNodeState {
+  if (s.held.size === 0) return s;
+  const groups = [...s.held].sort();
+  for (const group of groups) fx.push({ type: 'holding', group, held: false, exclusive: true });
+  fx.push({
+    type: 'log',
+    level: 'warn',
+    msg: `${why}: exclusive groups released`,
+    fields: { groups, epoch: s.agreement.view ? epochText(s.agreement.view.epoch) : null },
+  });
+  return { ...s, held: new Set() };
+}
+
+/** Until when this node may hold exclusive groups (Infinity without a lease configured). */
+function mayHoldUntil(s: GroupNodeState, nowMs: number): number {
+  if (!s.config.lease) return Infinity;
+  return leaseUntil(s.lease, s.agreement.view, s.self, s.config.votes, nowMs);
+}
+
+function fromLease(
+  s: GroupNodeState,
+  o: { state: LeaseState; sends: LeaseSend[] },
+  fx: Effects,
+): GroupNodeState {
+  for (const x of o.sends) fx.push({ type: 'send', to: x.to, msg: { layer: 'lease', msg: x.msg } });
+  return o.state === s.lease ? s : { ...s, lease: o.state };
+}
+
+/** Events whose program moves groups: membership changes, and rg_move (a re-placement). */
+const PLACEMENT_EVENTS = new Set(['node_up', 'node_down', 'rg_move']);
+
+/** Where each exclusive group belongs in a view: the first node of its list that is a member. */
+export function placement(
+  groups: GroupConfig['groups'],
+  members: readonly NodeNo[],
+): Map<string, NodeNo> {
+  const out = new Map<string, NodeNo>();
+  for (const g of groups ?? []) {
+    const to = g.nodes.find((n) => members.includes(n));
+    if (to !== undefined) out.set(g.name, to);
+  }
+  return out;
+}
+
+/** Groups to release (phase 0) or acquire (phase 1) in this node's part of a membership event. */
+function phaseGroups(s: GroupNodeState, p: Part): string[] {
+  if (!PLACEMENT_EVENTS.has(p.event.name) || p.phase > 1) return [];
+  const view = s.agreement.view;
+  const target = placement(s.config.groups, view?.members ?? []);
+  if (p.phase === 0) return [...s.held].filter((g) => target.get(g) !== s.self).sort();
+  if (s.quorum !== 'majority') return [];
+  // Only when every member of the view took part, so released what it had to in phase 0: an
+  // event that began in an earlier view may count members that never ran it, and these may
+  // hold the group. A later event of this view, which they run, places it.
+  const participants = s.agreement.running?.participants ?? [];
+  if (!view || !view.members.every((m) => participants.includes(m))) return [];
+  return [...target].filter(([g, n]) => n === s.self && !s.held.has(g)).map(([g]) => g);
+}
+
+function runPhase(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
   const p = s.part;
   if (!p) return s;
+  const groups = phaseGroups(s, p);
+  const acquiring = p.phase === 1 && groups.length > 0;
+  // Wait until whoever left the view must have let go, and until this node's lease runs (a
+  // lost answer delays it by a ping round); wake() asks for the time.
+  const until = s.viewSinceMs + (s.config.takeoverDelayMs ?? 0);
+  const retry = nowMs + (s.config.lease?.renewMs ?? 0);
+  const wait = nowMs < until ? until : mayHoldUntil(s, nowMs) <= nowMs ? retry : null;
+  if (acquiring && wait !== null) {
+    return { ...s, part: { ...p, groups: [], deferredUntil: wait } };
+  }
+  let held = s.held;
+  if (acquiring) {
+    // Counted as held from the start of the acquisition: the safe side.
+    held = new Set([...held, ...groups]);
+    for (const group of groups) fx.push({ type: 'holding', group, held: true, exclusive: true });
+  }
   const runId = `${epochText(p.id.epoch)}.${p.id.seq}:${p.phase}:${s.runs}`;
   fx.push({
     type: 'run',
     runId,
     command: `${p.event.name} phase ${p.phase}`,
-    env: { EVENT_NAME: p.event.name, EVENT_NODE: String(p.event.node) },
+    env: {
+      EVENT_NAME: p.event.name,
+      EVENT_NODE: String(p.event.node),
+      HAVEN_GROUPS: groups.join(' '),
+    },
     timeoutMs: s.config.commandTimeoutMs,
   });
-  return { ...s, part: { ...p, runId }, runs: s.runs + 1 };
+  return {
+    ...s,
+    held,
+    part: { ...p, runId, groups, deferredUntil: null },
+    runs: s.runs + 1,
+  };
 }
 
-function wake(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
-  const at = Math.min(membershipWakeAt(s.membership), agreementWakeAt(s.agreement));
+function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
+  // A lease that ran out lets go of everything; a running one wakes us at its end.
+  let s = s0;
+  let leaseEnd = Infinity;
+  if (s.held.size > 0 && s.config.lease) {
+    leaseEnd = mayHoldUntil(s, nowMs);
+    if (leaseEnd <= nowMs) {
+      s = letGo(s, 'holding lease ran out', fx);
+      leaseEnd = Infinity;
+      // The view may well outlive the trouble (a flapping link): ask for an rg_move, which
+      // places the groups again once the lease runs again.
+      const key = `rg_move:${s.self}:${s.agreement.view ? epochText(s.agreement.view.epoch) : ''}:${s.runs}`;
+      const out = onLocalEvent(
+        s.agreement,
+        { key, name: 'rg_move', node: s.self, network: undefined },
+        nowMs,
+        referencePriority,
+      );
+      s = fromAgreement(s, out, nowMs, fx);
+    }
+  }
+  const at = Math.min(
+    membershipWakeAt(s.membership),
+    agreementWakeAt(s.agreement),
+    s.part?.deferredUntil ?? Infinity,
+    s.config.lease && s.agreement.view ? s.lease.nextPingMs : Infinity,
+    leaseEnd,
+  );
   const wakeAt = Number.isFinite(at) ? at : null;
   // The runner keeps one timer and drops it when it fires: a time that has come must be
   // asked for again even when it did not change, or the node would never wake again.
@@ -220,6 +386,13 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
     switch (input.type) {
       case 'start':
       case 'wake':
+        if (nowMs >= (state.part?.deferredUntil ?? Infinity)) state = runPhase(state, nowMs, fx);
+        if (state.config.lease)
+          state = fromLease(
+            state,
+            leaseTick(state.lease, state.agreement.view, state.self, state.config.lease, nowMs),
+            fx,
+          );
         state = fromMembership(state, onMembershipTimer(state.membership, nowMs), nowMs, fx);
         state = fromAgreement(
           state,
@@ -232,6 +405,21 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
         state = fromMembership(state, onLiveness(state.membership, input.up, nowMs), nowMs, fx);
         break;
       case 'message':
+        if (input.msg.layer === 'lease') {
+          if (state.config.lease)
+            state = fromLease(
+              state,
+              leaseOnMessage(
+                state.lease,
+                state.agreement.view,
+                input.from,
+                input.msg.msg,
+                state.config.lease,
+              ),
+              fx,
+            );
+          break;
+        }
         state =
           input.msg.layer === 'membership'
             ? fromMembership(
@@ -258,7 +446,13 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
         if (!p || p.runId !== input.runId) break;
         // The stand-in program ignores exit statuses: the real executor handles them.
         const barrier = p.phase < p.barriers ? p.phase : END;
-        state = { ...state, part: { ...p, runId: null } };
+        let held = state.held;
+        if (p.phase === 0 && p.groups.length > 0) {
+          held = new Set([...held].filter((g) => !p.groups.includes(g)));
+          for (const group of p.groups)
+            fx.push({ type: 'holding', group, held: false, exclusive: true });
+        }
+        state = { ...state, held, part: { ...p, runId: null } };
         state = fromAgreement(
           state,
           onReached(state.agreement, barrier, nowMs, referencePriority),

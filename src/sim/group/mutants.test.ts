@@ -53,6 +53,17 @@ const reusesEventId: NodeMachine<GroupNodeState, GroupMessage> = {
   },
 };
 
+/** A survivor that takes a group over at once, without waiting for the holder to let go. */
+const noTakeoverDelay: NodeMachine<GroupNodeState, GroupMessage> = {
+  step(s, input, nowMs) {
+    return groupNodeMachine.step(
+      { ...s, config: { ...s.config, takeoverDelayMs: 0 } },
+      input,
+      nowMs,
+    );
+  },
+};
+
 function firstFailure(scenario: Scenario<GroupNodeState, GroupMessage>) {
   for (let seed = 0; seed < BUDGET; seed++) {
     const r = runSeed(seed, scenario);
@@ -76,5 +87,11 @@ describe('group services: the simulator catches deliberate protocol bugs', () =>
       /^(events-in-order|converged-queue-empty|event-budget)$/,
       `seed ${f.seed}: ${f.message}`,
     );
+  });
+
+  it('a survivor that takes over without waiting for the holder to let go', () => {
+    const f = firstFailure(mutant('no-takeover-delay', noTakeoverDelay));
+    assert.ok(f, `no failing seed in ${BUDGET}`);
+    assert.equal(f.invariant, 'exclusive-holding', `seed ${f.seed}: ${f.message}`);
   });
 });

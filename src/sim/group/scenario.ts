@@ -14,6 +14,8 @@ import {
   type GroupNodeState,
 } from '../../core/group/node.js';
 import { votesOf } from '../../core/group/quorum.js';
+import { placement } from '../../core/group/node.js';
+import { exclusiveHolding } from '../invariants.js';
 import { epochText } from '../../core/group/membership.js';
 import type { Scenario, ScenarioSetup } from '../scenario.js';
 import type { Invariant, World } from '../world.js';
@@ -138,6 +140,21 @@ const oneView: Invariant<GroupNodeState> = {
   },
 };
 
+/** After healing: every group is held by exactly the node its list puts first among the running. */
+const placed: Invariant<GroupNodeState> = {
+  name: 'converged-placed',
+  check(w) {
+    const all = running(w);
+    const config = all.length > 0 ? w.state(all[0] as NodeNo)?.config : undefined;
+    for (const [group, to] of placement(config?.groups, all)) {
+      const holders = w.holders(group).join(',');
+      if (holders !== String(to))
+        return `group ${group} is held by [${holders}], not by node ${to}`;
+    }
+    return undefined;
+  },
+};
+
 /** After healing: no event runs, nothing is queued or being voted, every node has quorum. */
 const drained: Invariant<GroupNodeState> = {
   name: 'converged-queue-empty',
@@ -183,8 +200,19 @@ export const groupServices: Scenario<GroupNodeState, GroupMessage> = {
       ),
       settleMs: 50,
       membership: { gossipMs: 200, attemptTimeoutMs: 600 },
-      barriers: (e) => (e.name === 'node_up' ? 2 : e.name === 'node_down' ? 1 : 0),
+      barriers: (e) =>
+        e.name === 'node_up' || e.name === 'rg_move' ? 2 : e.name === 'node_down' ? 1 : 0,
       commandTimeoutMs: 5000,
+      // Groups with every node, in different orders, so that failures and returns move them.
+      groups: [
+        { name: 'rg_a', nodes: [...nodes] },
+        { name: 'rg_b', nodes: [...nodes].reverse() },
+        { name: 'rg_c', nodes: [...nodes.slice(1), ...nodes.slice(0, 1)] },
+      ],
+      // Above the dead man switch's 1 s plus the detection window (downAfter 800 + jitter 200).
+      takeoverDelayMs: 2_500,
+      // A node holds only while a quorum of its view answered a ping within the last second.
+      lease: { leaseMs: 1_000, renewMs: 250 },
     };
     // Incarnations must grow at every restart of a node.
     const starts = new Map<NodeNo, number>();
@@ -198,8 +226,9 @@ export const groupServices: Scenario<GroupNodeState, GroupMessage> = {
       network: { delayMs: [1, 10], lossPercent: 1, duplicatePercent: 1 },
       liveness: { downAfterMs: 800, upAfterMs: 100, jitterMs: 200 },
       commands: { durationMs: [1, 60], failPercent: 0 },
-      invariants: [oneViewPerEpoch(), eventsInOrder(), barriersWaitForAll()],
-      eventually: [oneView, drained],
+      invariants: [oneViewPerEpoch(), eventsInOrder(), barriersWaitForAll(), exclusiveHolding()],
+      eventually: [oneView, drained, placed],
+      deadmanMs: 1_000,
       startSpreadMs: 500,
       faultsEndMs: 15_000,
       convergeWithinMs: 20_000,
