@@ -348,13 +348,7 @@ export class Simulation<S, M> implements World<S> {
   /** True when every one of `invariants` holds now; records nothing (a convergence probe). */
   holds(invariants: readonly Invariant<S>[]): boolean {
     this.#lastStepped = undefined;
-    return invariants.every((inv) => {
-      try {
-        return inv.check(this) === undefined;
-      } catch {
-        return false;
-      }
-    });
+    return this.#firstBroken(invariants) === undefined;
   }
 
   get violation(): Violation | undefined {
@@ -802,6 +796,14 @@ export class Simulation<S, M> implements World<S> {
 
   #checkInvariants(invariants: readonly Invariant<S>[]): void {
     if (this.#violation !== undefined) return;
+    const broken = this.#firstBroken(invariants);
+    if (broken !== undefined) this.#fail(broken.name, broken.message);
+  }
+
+  /** The first of `invariants` that does not hold now (one that throws does not hold). */
+  #firstBroken(
+    invariants: readonly Invariant<S>[],
+  ): { readonly name: string; readonly message: string } | undefined {
     for (let i = 0; i < invariants.length; i++) {
       const inv = invariants[i] as Invariant<S>;
       let message: string | undefined;
@@ -810,11 +812,9 @@ export class Simulation<S, M> implements World<S> {
       } catch (err) {
         message = `the invariant threw: ${describe(err)}`;
       }
-      if (message !== undefined) {
-        this.#fail(inv.name, message);
-        return;
-      }
+      if (message !== undefined) return { name: inv.name, message };
     }
+    return undefined;
   }
 
   #fail(invariant: string, message: string): void {

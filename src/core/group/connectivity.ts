@@ -31,7 +31,11 @@ export interface Row {
 /** Rows by node. Immutable: every change returns a new map. */
 export type Rows = ReadonlyMap<NodeNo, Row>;
 
-function newer(a: Row, b: Row | undefined): boolean {
+/** Which of two versions of a node's row supersedes: a later incarnation, then a later version. */
+type RowVersion = Pick<Row, 'incarnation' | 'version'>;
+
+/** True when `a` supersedes `b` (or there is no `b`). */
+export function newer(a: RowVersion, b: RowVersion | undefined): boolean {
   if (!b) return true;
   return (
     a.incarnation > b.incarnation || (a.incarnation === b.incarnation && a.version > b.version)

@@ -13,7 +13,14 @@
 //   events, derived by the new leader from the latest view its members report.
 
 import type { NodeNo } from '../cluster/node.js';
-import { mergeRows, myViewMemo, type Row, type Rows, type ViewMemo } from './connectivity.js';
+import {
+  mergeRows,
+  myViewMemo,
+  newer,
+  type Row,
+  type Rows,
+  type ViewMemo,
+} from './connectivity.js';
 
 export interface Epoch {
   readonly n: number;
@@ -236,14 +243,7 @@ function missing(rows: Rows, known: readonly Known[]): Row[] {
   const theirs = new Map(
     known.map(([node, incarnation, version]) => [node, { incarnation, version }]),
   );
-  return [...rows.values()].filter((r) => {
-    const k = theirs.get(r.node);
-    return (
-      !k ||
-      r.incarnation > k.incarnation ||
-      (r.incarnation === k.incarnation && r.version > k.version)
-    );
-  });
+  return [...rows.values()].filter((r) => newer(r, theirs.get(r.node)));
 }
 
 /** After any change: start a view change when the rule makes this node the leader of a new view. */

@@ -5,16 +5,17 @@
 // recovery programs; the protocol around it stays.
 //
 // Exclusive resource groups are held by this rule (the safety argument is in README.md):
-// - a membership event (node_up, node_down) releases, in its phase 0, the groups this node holds
-//   that the placement gives another node, and acquires, in its phase 1 (after the barrier, so
-//   after every participant released), those the placement gives this node;
+// - a placement event (node_up, node_down, rg_move) releases, in its phase 0, the groups this
+//   node holds that the placement gives another node, and acquires, in its phase 1 (after the
+//   barrier, so after every participant released), those the placement gives this node;
 // - the placement of a group is the first node of its list in the current view, and nothing is
-//   acquired in a view without quorum;
+//   acquired in a view without quorum, nor without a running holding lease (lease.ts);
 // - an acquisition waits until `takeoverDelayMs` after this node's view changed: a node that
-//   left the view has by then released its groups (it lost quorum) or been reset by its dead man
-//   switch (it was stopped);
-// - a node whose view loses quorum lets go of its exclusive groups at once (the reference's
-//   halt; `noQuorum: 'freeze'` would leave them to the dead man switch, not modelled here).
+//   left the view has by then let go (its lease ran out, or it lost quorum) or been reset by its
+//   dead man switch (it was stopped);
+// - a node whose view loses quorum, or whose lease runs out, lets go of its exclusive groups at
+//   once (the reference's halt; `noQuorum: 'freeze'` would leave them to the dead man switch,
+//   not modelled here).
 
 import type { NodeEffect, NodeInput, NodeMachine, NodeNo, StepResult } from '../cluster/node.js';
 import {
