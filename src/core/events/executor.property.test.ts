@@ -222,7 +222,9 @@ describe('the executor, for any program and any inputs', () => {
           if (r.wakeAtMs !== null) assert.ok(r.wakeAtMs > now, 'the wake-up is in the future');
         }
       }),
-      { numRuns: 300 },
+      // A fixed seed: the check below, that the runs reached every kind of effect, must not
+      // depend on luck (with a fresh seed each time it failed about one run in fifteen).
+      { numRuns: 300, seed: 20261122 },
     );
     for (const kind of [
       'run:step',
