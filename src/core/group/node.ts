@@ -351,7 +351,8 @@ function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
       leaseEnd = Infinity;
       // The view may well outlive the trouble (a flapping link): ask for an rg_move, which
       // places the groups again once the lease runs again.
-      const key = `rg_move:${s.self}:${s.agreement.view ? epochText(s.agreement.view.epoch) : ''}:${s.runs}`;
+      // Keyed by the time: two expiries in one view are two requests, not a duplicate.
+      const key = `rg_move:${s.self}:${s.agreement.view ? epochText(s.agreement.view.epoch) : ''}:${nowMs}`;
       const out = onLocalEvent(
         s.agreement,
         { key, name: 'rg_move', node: s.self, network: undefined },

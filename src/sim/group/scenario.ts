@@ -100,7 +100,14 @@ function barriersWaitForAll(): Invariant<GroupNodeState> {
         for (const p of r.participants) {
           if (p === n || !view.members.includes(p) || w.status(p) === 'down') continue;
           const pr = w.state(p)?.agreement.running;
-          if (pr && compareEventIds(pr.id, r.id) === 0 && !pr.reached.includes(k)) {
+          // A node that abandoned its part and now only coordinates the event (as the leader of
+          // a later view) has no part to reach: like a node running nothing, it is not judged.
+          if (
+            pr &&
+            compareEventIds(pr.id, r.id) === 0 &&
+            pr.participants.includes(p) &&
+            !pr.reached.includes(k)
+          ) {
             return `node ${n} passed barrier ${k} of ${idKey(r.id)} before node ${p} reached it`;
           }
         }
