@@ -89,7 +89,12 @@ export type ExecutorInput =
   /** The operator's resume (the reference's clruncmd): continue after the failed command(s). */
   | { readonly type: 'resume' }
   /** The view changed during the event: later commands see the new VIEW_MEMBERS. */
-  | { readonly type: 'view'; readonly members: readonly number[] };
+  | { readonly type: 'view'; readonly members: readonly number[] }
+  /**
+   * More environment for the commands started from now on (merged over the caller's `env`), e.g.
+   * the groups this node acquires, known only once the release barrier completed.
+   */
+  | { readonly type: 'env'; readonly env: Readonly<Record<string, string>> };
 
 /** Why this node stopped in error: everything an operator needs to decide on a resume. */
 export interface CommandFailure {
@@ -651,6 +656,9 @@ export function stepExecutor(
         s.members = Array.isArray(input.members)
           ? input.members.filter((m) => typeof m === 'number')
           : s.members;
+        break;
+      case 'env':
+        s.settings = { ...s.settings, env: { ...s.settings.env, ...input.env } };
         break;
       default:
         log(fx, s, 'debug', 'unknown input ignored');

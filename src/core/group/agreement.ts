@@ -234,9 +234,12 @@ export function onView(
     // queue keeps at most one node_up and one node_down per node, and drops those the new
     // view contradicts (an up for a node gone again, a down for a node back), so churn cannot
     // pile up stale membership events.
+    // A node_down with a mode is the operator's stop of a member: the view never contradicts it.
     const contradicted = (e: ClusterEvent): boolean =>
       (e.name === 'node_up' && !view.members.includes(e.node)) ||
-      (e.name === 'node_down' && view.members.includes(e.node));
+      (e.name === 'node_down' &&
+        e.details?.['mode'] === undefined &&
+        view.members.includes(e.node));
     const kept = s.queue.filter((e) => !contradicted(e));
     const queued = (name: string, n: NodeNo): boolean =>
       kept.some((e) => e.name === name && e.node === n);

@@ -17,7 +17,6 @@ const config = {
   ),
   settleMs: 50,
   membership: { gossipMs: 100, attemptTimeoutMs: 300 },
-  barriers: (e: { name: string }) => (e.name === 'node_up' ? 2 : 1),
   commandTimeoutMs: 1000,
 };
 

@@ -1,26 +1,35 @@
-// A node running group services: membership, quorum, and event agreement with barriers, as a
-// NodeMachine that the simulator (and later the agent) drives. Its part of each event is a
-// stand-in for the recovery program: one command per phase, each phase ending at a barrier,
-// the last at the cbarrier (END). The cluster manager replaces that part with the real
-// recovery programs; the protocol around it stays.
+// A node running group services and the cluster manager, as a NodeMachine that the simulator
+// (and later the agent) drives: membership, quorum, event agreement with barriers (the
+// protocol), and this node's part of each event run by the recovery program executor
+// (core/events): notify, pre and post commands, recovery with retries, config_too_long, and the
+// error state that the operator's resume ends.
 //
 // Exclusive resource groups are held by this rule (the safety argument is in README.md):
-// - a placement event (node_up, node_down, rg_move) releases, in its phase 0, the groups this
-//   node holds that the placement gives another node, and acquires, in its phase 1 (after the
-//   barrier, so after every participant released), those the placement gives this node;
-// - the placement of a group is the first node of its list in the current view, and nothing is
-//   acquired in a view without quorum, nor without a running holding lease (lease.ts);
+// - a placement event (node_up, node_down, rg_move) releases, when this node's first segment of
+//   the program is done (barrier 0 reached), the groups it holds that the placement gives
+//   another node, and acquires, once barrier 0 completed (so after every participant
+//   released), those the placement gives this node, before its second segment runs;
+// - the placement of a group is the first node of its list in the current view that is not
+//   stopping, and nothing is acquired in a view without quorum, nor without a running holding
+//   lease (lease.ts);
 // - an acquisition waits until `takeoverDelayMs` after this node's view changed: a node that
 //   left the view has by then let go (its lease ran out, or it lost quorum) or been reset by its
 //   dead man switch (it was stopped);
 // - a node whose view loses quorum, or whose lease runs out, lets go of its exclusive groups at
-//   once (the reference's halt; `noQuorum: 'freeze'` would leave them to the dead man switch,
-//   not modelled here).
+//   once (the reference's halt); with `noQuorumAction: 'freeze'` it keeps them on quorum loss
+//   and leaves them to the dead man switch.
+//
+// Stops (the operator's, 5.3 of the reference): the node asks for a node_down about itself with
+// the mode, runs that event's program with the others, then leaves. graceful: its groups go
+// offline, nobody takes over; takeover: the others take them over; forced: they keep running on
+// it, unmanaged, and nobody takes over. Every node records the stop, so that the node_down that
+// follows the departure moves nothing; the node's next node_up clears it.
 
 import type { NodeEffect, NodeInput, NodeMachine, NodeNo, StepResult } from '../cluster/node.js';
 import {
   agreementWakeAt,
   createAgreement,
+  compareEventIds,
   END,
   onAgreementMessage,
   onLocalEvent,
@@ -59,39 +68,142 @@ import {
   type LeaseTiming,
 } from './lease.js';
 
+import type { EventCustomizationDef, RecoveryStep } from '../config/model.js';
+import { builtinProgram, type NodeDownMode } from '../events/builtin.js';
+import {
+  createExecutor,
+  executorStatus,
+  stepExecutor,
+  type CommandFailure,
+  type ExecutorInput,
+  type ExecutorState,
+} from '../events/executor.js';
+
+export type StopMode = Exclude<NodeDownMode, 'failure'>;
+
+/** A node's stop, as every node records it: what its departure leaves where it is. */
+export interface StopRecord {
+  readonly node: NodeNo;
+  readonly mode: StopMode;
+  /** graceful: the groups it took offline; forced: the groups left running on it, unmanaged. */
+  readonly groups: readonly string[];
+  /** The stop event: a node_up of the node after it clears the record. */
+  readonly since: EventId;
+}
+
+/** Cluster manager messages: an event in error, the operator's resume, the stop records. */
+export type CmMessage =
+  | {
+      readonly type: 'error';
+      readonly id: EventId;
+      readonly event: string;
+      readonly groups: readonly string[];
+      readonly message: string;
+    }
+  | { readonly type: 'resume' }
+  | { readonly type: 'resumed'; readonly id: EventId }
+  | {
+      readonly type: 'stops';
+      readonly records: readonly StopRecord[];
+      readonly ups: readonly (readonly [NodeNo, EventId])[];
+    };
+
 export type GroupMessage =
   | { readonly layer: 'membership'; readonly msg: MembershipMessage }
   | { readonly layer: 'agreement'; readonly msg: AgreementMessage }
-  | { readonly layer: 'lease'; readonly msg: LeaseMessage };
+  | { readonly layer: 'lease'; readonly msg: LeaseMessage }
+  | { readonly layer: 'cm'; readonly msg: CmMessage };
+
+/** The reference's default event time limit (config_too_long after 6 minutes). */
+export const DEFAULT_EVENT_TIME_LIMIT_MS = 6 * 60 * 1000;
+/** Local warning programs (config_too_long, event_error) running at once, at most. */
+const MAX_LOCAL_RUNS = 4;
 
 export interface GroupConfig {
   readonly votes: Votes;
   readonly settleMs: number;
   readonly membership: MembershipTiming;
-  /** Barriers in the stand-in program of an event (phases = barriers + 1, the last ends at END). */
-  readonly barriers: (event: ClusterEvent) => number;
+  /**
+   * The recovery program of an event. Default: the built-in one (node_down by its
+   * `details.mode`, failure without one); undefined for an event without a program, which then
+   * only passes the cbarrier.
+   */
+  readonly program?: (event: ClusterEvent) => readonly RecoveryStep[] | undefined;
+  /** Event customisations: notify, pre, post, recovery, time limit (config.events). */
+  readonly customizations?: readonly EventCustomizationDef[];
+  /** When config_too_long is first raised; default DEFAULT_EVENT_TIME_LIMIT_MS. */
+  readonly eventTimeLimitMs?: number;
   readonly commandTimeoutMs: number;
+  /** Node names for the commands' environment. */
+  readonly nodeNames?: Readonly<Record<number, string>>;
+  /**
+   * What runs an event script (a command whose first word has no `/`, e.g. `node_up`): the
+   * script's name and arguments follow it. Default `haven-event`.
+   */
+  readonly scriptRunner?: string;
   /** Exclusive resource groups and their node lists, highest priority first. */
   readonly groups?: readonly { readonly name: string; readonly nodes: readonly NodeNo[] }[];
   /** How long after a view change an acquisition waits (see the top of this file). */
   readonly takeoverDelayMs?: number;
   /** The holding lease (lease.ts); without it, quorum alone decides. */
   readonly lease?: LeaseTiming;
+  /** On quorum loss: release the exclusive groups (default), or keep them (dead man switch). */
+  readonly noQuorumAction?: 'release' | 'freeze';
 }
 
-/** This node's part of the running event. */
+/** This node's part of the running event: the executor of its recovery program. */
 interface Part {
+  /** Tells this part's command results from older ones (run ids are `serial/executor id`). */
+  readonly serial: number;
   readonly id: EventId;
   readonly event: ClusterEvent;
-  /** The phase being run: 0 .. barriers (the last one ends at END). */
-  readonly phase: number;
-  readonly barriers: number;
-  readonly runId: string | null;
-  /** Groups this phase acquires or releases. */
-  readonly groups: readonly string[];
-  /** The acquisition waits for the takeover delay until then. */
+  readonly exec: ExecutorState;
+  readonly execWakeMs: number | null;
+  /** A placement event: groups are released at barrier 0 and acquired after it. */
+  readonly placement: boolean;
+  /** Groups this part releases (placement events: what leaves this node). */
+  readonly releases: readonly string[];
+  /** Groups this part acquired, once barrier 0 completed. */
+  readonly acquires: readonly string[];
+  /** Barrier 0 completed; the acquisition (and so the next segment) waits until then. */
   readonly deferredUntil: number | null;
+  /** Why the part is in error, until the operator resumes it. */
+  readonly error: CommandFailure | null;
 }
+
+/** config_too_long or event_error, run on this node alone beside the event it is about. */
+interface LocalRun {
+  readonly serial: number;
+  readonly exec: ExecutorState;
+  readonly execWakeMs: number | null;
+}
+
+/** An event in error on a node, as this node knows it. */
+export interface EventError {
+  readonly id: EventId;
+  readonly event: string;
+  readonly groups: readonly string[];
+  readonly message: string;
+}
+
+/**
+ * The cluster manager's state (the reference's, plus error): init (no view yet), joining (alone,
+ * hearing others), unstable (a view change or events pending), voting (the leader is voting on
+ * an event), rp_running / barrier / cbarrier (this node's part of an event runs, waits at a
+ * barrier, waits at the closing barrier), done (an event just ended here), error (a command of
+ * this node's part failed), stable (nothing to do). `stopping` while a stop's event runs.
+ */
+export type CmState =
+  | 'init'
+  | 'joining'
+  | 'stable'
+  | 'unstable'
+  | 'voting'
+  | 'rp_running'
+  | 'barrier'
+  | 'cbarrier'
+  | 'done'
+  | 'error';
 
 export interface GroupNodeState {
   readonly self: NodeNo;
@@ -99,14 +211,25 @@ export interface GroupNodeState {
   readonly membership: MembershipState;
   readonly agreement: AgreementState;
   readonly part: Part | null;
+  readonly locals: readonly LocalRun[];
   readonly quorum: QuorumVerdict | null;
   /** Exclusive groups this node holds (acquired, or being acquired). */
   readonly held: ReadonlySet<string>;
   /** When this node committed its current view. */
   readonly viewSinceMs: number;
   readonly lease: LeaseState;
+  /** Stopped nodes (by the operator), until their next node_up. */
+  readonly stops: ReadonlyMap<NodeNo, StopRecord>;
+  /** The last node_up event of each node: stop records older than it are stale. */
+  readonly ups: ReadonlyMap<NodeNo, EventId>;
+  /** This node is stopping: the stop event it asked for. */
+  readonly stopping: ClusterEvent | null;
+  /** Events in error, by node (this one included). */
+  readonly errors: ReadonlyMap<NodeNo, EventError>;
+  readonly cm: CmState;
   /** Events this node finished, in order (for the simulator's invariants). */
   readonly log: readonly EventId[];
+  /** Executors created (parts and local runs): the next one's serial. */
   readonly runs: number;
   readonly wakeAt: number | null;
 }
@@ -133,10 +256,16 @@ export function createGroupNode(
     membership: createMembership(self, incarnation, nowMs, config.membership),
     agreement: createAgreement(self, config.settleMs),
     part: null,
+    locals: [],
     quorum: null,
     held: new Set(),
     viewSinceMs: nowMs,
     lease: createLease(nowMs),
+    stops: new Map(),
+    ups: new Map(),
+    stopping: null,
+    errors: new Map(),
+    cm: 'init',
     log: [],
     runs: 0,
     wakeAt: null,
@@ -144,6 +273,23 @@ export function createGroupNode(
 }
 
 type Effects = NodeEffect<GroupMessage>[];
+
+const idText = (id: EventId): string => `${epochText(id.epoch)}.${String(id.seq)}`;
+const sameId = (a: EventId, b: EventId): boolean => compareEventIds(a, b) === 0;
+
+function log(
+  fx: Effects,
+  level: 'debug' | 'info' | 'warn' | 'error',
+  msg: string,
+  fields?: Record<string, unknown>,
+): void {
+  fx.push(fields === undefined ? { type: 'log', level, msg } : { type: 'log', level, msg, fields });
+}
+
+function toMembers(s: GroupNodeState, msg: CmMessage, fx: Effects): void {
+  for (const m of s.agreement.view?.members ?? [])
+    if (m !== s.self) fx.push({ type: 'send', to: m, msg: { layer: 'cm', msg } });
+}
 
 function fromMembership(
   s: GroupNodeState,
@@ -158,19 +304,32 @@ function fromMembership(
     const { view, joined, left } = o.committed;
     const quorum = judgeQuorum(s.config.votes, view.members);
     state = { ...state, quorum, viewSinceMs: nowMs, lease: leaseOnView(state.lease, view, nowMs) };
-    if (quorum !== 'majority') state = letGo(state, 'no quorum', fx);
-    fx.push({
-      type: 'log',
-      level: 'info',
-      msg: 'view',
-      fields: {
-        epoch: epochText(view.epoch),
-        members: view.members,
-        joined,
-        left,
-        quorum,
-      },
+    if (quorum !== 'majority') {
+      if (s.config.noQuorumAction === 'freeze') {
+        if (state.held.size > 0)
+          log(fx, 'warn', 'no quorum: exclusive groups frozen, left to the dead man switch', {
+            groups: [...state.held].sort(),
+          });
+      } else state = letGo(state, 'no quorum', fx);
+    }
+    log(fx, 'info', 'view', {
+      epoch: epochText(view.epoch),
+      members: view.members,
+      joined,
+      left,
+      quorum,
     });
+    // Joining members learn which nodes are stopped from the leader.
+    if (view.members[0] === s.self && joined.length > 0 && state.stops.size > 0) {
+      const msg: CmMessage = {
+        type: 'stops',
+        records: [...state.stops.values()],
+        ups: [...state.ups],
+      };
+      for (const to of joined)
+        if (to !== s.self) fx.push({ type: 'send', to, msg: { layer: 'cm', msg } });
+    }
+    if (state.part) state = stepPart(state, { type: 'view', members: view.members }, nowMs, fx);
     state = fromAgreement(
       state,
       onView(state.agreement, view, joined, left, nowMs, referencePriority),
@@ -192,53 +351,50 @@ function fromAgreement(
     fx.push({ type: 'send', to: x.to, msg: { layer: 'agreement', msg: x.msg } });
   for (const n of o.notices) {
     switch (n.type) {
-      case 'start': {
-        const barriers = s.config.barriers(n.event);
-        state = runPhase(
-          {
-            ...state,
-            part: {
-              id: n.id,
-              event: n.event,
-              phase: 0,
-              barriers,
-              runId: null,
-              groups: [],
-              deferredUntil: null,
-            },
-          },
-          nowMs,
-          fx,
-        );
+      case 'start':
+        state = startPart(state, n.id, n.event, nowMs, fx);
         break;
-      }
       case 'released': {
         const p = state.part;
-        if (p && p.phase === n.barrier)
-          state = runPhase({ ...state, part: { ...p, phase: p.phase + 1 } }, nowMs, fx);
+        if (!p || !sameId(p.id, n.id)) break;
+        state =
+          n.barrier === 0 && p.placement
+            ? acquire(state, nowMs, fx)
+            : stepPart(state, { type: 'barrier-complete', index: n.barrier }, nowMs, fx);
         break;
       }
       case 'abandoned':
-        state = { ...state, part: null };
-        fx.push({
-          type: 'log',
-          level: 'warn',
-          msg: 'event abandoned',
-          fields: { event: n.event.name, node: n.event.node },
-        });
+        if (state.part && sameId(state.part.id, n.id)) state = { ...state, part: null };
+        log(fx, 'warn', 'event abandoned', { event: n.event.name, node: n.event.node });
         break;
-      case 'done':
-        state = { ...state, part: null, log: [...state.log, n.id] };
-        fx.push({
-          type: 'log',
-          level: 'info',
-          msg: 'event done',
-          fields: { event: n.event.name, node: n.event.node },
-        });
+      case 'done': {
+        const p = state.part;
+        if (p && sameId(p.id, n.id)) {
+          state = stepPart(state, { type: 'barrier-complete', index: endIndex(p) }, nowMs, fx);
+          // Ended cluster-wide, whether or not this node's executor got to its end.
+          if (state.part?.serial === p.serial) state = { ...state, part: null };
+        }
+        const errors = new Map([...state.errors].filter(([, e]) => !sameId(e.id, n.id)));
+        state = { ...state, log: [...state.log, n.id], errors };
+        log(fx, 'info', 'event done', { event: n.event.name, node: n.event.node });
+        if (state.stopping?.key === n.event.key) {
+          log(fx, 'info', `stopped (${n.event.details?.['mode'] ?? ''})`, {
+            holding: [...state.held].sort(),
+          });
+          fx.push({ type: 'exit' });
+        }
         break;
+      }
     }
   }
   return state;
+}
+
+/** The index of the cbarrier in the part's program (its number of barriers). */
+function endIndex(p: Part): number {
+  let n = 0;
+  for (const step of p.exec.settings.plan) if (step.kind === 'barrier') n++;
+  return n;
 }
 
 /** Lets go of every exclusive group at once (the reference's halt of the resources). */
@@ -246,11 +402,9 @@ function letGo(s: GroupNodeState, why: string, fx: Effects): GroupNodeState {
   if (s.held.size === 0) return s;
   const groups = [...s.held].sort();
   for (const group of groups) fx.push({ type: 'holding', group, held: false, exclusive: true });
-  fx.push({
-    type: 'log',
-    level: 'warn',
-    msg: `${why}: exclusive groups released`,
-    fields: { groups, epoch: s.agreement.view ? epochText(s.agreement.view.epoch) : null },
+  log(fx, 'warn', `${why}: exclusive groups released`, {
+    groups,
+    epoch: s.agreement.view ? epochText(s.agreement.view.epoch) : null,
   });
   return { ...s, held: new Set() };
 }
@@ -273,70 +427,490 @@ function fromLease(
 /** Events whose program moves groups: membership changes, and rg_move (a re-placement). */
 const PLACEMENT_EVENTS = new Set(['node_up', 'node_down', 'rg_move']);
 
-/** Where each exclusive group belongs in a view: the first node of its list that is a member. */
+/**
+ * Where each exclusive group belongs in a view: the first node of its list that is a member
+ * and not stopped. A group a graceful stop took offline belongs nowhere; one a forced stop left
+ * running belongs to that node (which alone may keep it).
+ */
 export function placement(
   groups: GroupConfig['groups'],
   members: readonly NodeNo[],
+  stops: ReadonlyMap<NodeNo, StopRecord> = new Map(),
 ): Map<string, NodeNo> {
+  const kept = new Map<string, NodeNo | null>();
+  for (const r of stops.values())
+    for (const g of r.groups) kept.set(g, r.mode === 'forced' ? r.node : null);
   const out = new Map<string, NodeNo>();
   for (const g of groups ?? []) {
-    const to = g.nodes.find((n) => members.includes(n));
-    if (to !== undefined) out.set(g.name, to);
+    const k = kept.get(g.name);
+    const to = k !== undefined ? k : g.nodes.find((n) => members.includes(n) && !stops.has(n));
+    if (to !== undefined && to !== null) out.set(g.name, to);
   }
   return out;
 }
 
-/** Groups to release (phase 0) or acquire (phase 1) in this node's part of a membership event. */
-function phaseGroups(s: GroupNodeState, p: Part): string[] {
-  if (!PLACEMENT_EVENTS.has(p.event.name) || p.phase > 1) return [];
+function targetOf(s: GroupNodeState): Map<string, NodeNo> {
+  return placement(s.config.groups, s.agreement.view?.members ?? [], s.stops);
+}
+
+/** The recovery program of an event: the configured one, else the built-in one. */
+function programOf(s: GroupNodeState, e: ClusterEvent): readonly RecoveryStep[] | undefined {
+  if (s.config.program) return s.config.program(e);
+  const mode = e.details?.['mode'];
+  const variant =
+    mode === 'graceful' || mode === 'takeover' || mode === 'forced' ? mode : undefined;
+  return builtinProgram(e.name, variant)?.steps;
+}
+
+/** A stop or a return changes who may hold what: record it before the event's placement. */
+function recordStops(s: GroupNodeState, id: EventId, e: ClusterEvent): GroupNodeState {
+  const mode = e.details?.['mode'];
+  if (e.name === 'node_up') {
+    const stops = new Map(s.stops);
+    stops.delete(e.node);
+    return { ...s, stops, ups: new Map(s.ups).set(e.node, id) };
+  }
+  if (e.name === 'node_down' && (mode === 'graceful' || mode === 'takeover' || mode === 'forced')) {
+    const target = targetOf(s);
+    const groups =
+      mode === 'takeover' ? [] : [...target].filter(([, n]) => n === e.node).map(([g]) => g);
+    const record: StopRecord = { node: e.node, mode, groups, since: id };
+    return { ...s, stops: new Map(s.stops).set(e.node, record) };
+  }
+  return s;
+}
+
+function startPart(
+  s0: GroupNodeState,
+  id: EventId,
+  event: ClusterEvent,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  const s = recordStops(s0, id, event);
+  if (s.part) log(fx, 'debug', 'part of an older event dropped', { event: idText(s.part.id) });
+  let program = programOf(s, event);
+  if (program === undefined) {
+    log(fx, 'warn', `no recovery program for event ${event.name}: it only passes the cbarrier`);
+    program = [];
+  }
+  const placing = PLACEMENT_EVENTS.has(event.name);
+  const target = targetOf(s);
+  const releases = placing ? [...s.held].filter((g) => target.get(g) !== s.self).sort() : [];
+  const exec = createExecutor({
+    event: {
+      name: event.name,
+      id: idText(id),
+      node: event.node,
+      network: event.network,
+      details: event.details,
+    },
+    program,
+    self: s.self,
+    members: s.agreement.view?.members ?? [s.self],
+    eventTimeLimitMs: s.config.eventTimeLimitMs ?? DEFAULT_EVENT_TIME_LIMIT_MS,
+    customizations: s.config.customizations,
+    commandTimeoutMs: s.config.commandTimeoutMs,
+    nodeNames: s.config.nodeNames,
+    groups: releases,
+    env: { HAVEN_RELEASE_GROUPS: releases.join(' '), HAVEN_ACQUIRE_GROUPS: '' },
+  });
+  const part: Part = {
+    serial: s.runs,
+    id,
+    event,
+    exec,
+    execWakeMs: null,
+    placement: placing,
+    releases,
+    acquires: [],
+    deferredUntil: null,
+    error: null,
+  };
+  return stepPart({ ...s, part, runs: s.runs + 1 }, { type: 'start' }, nowMs, fx);
+}
+
+/** A command of the executor, as the runner runs it: event scripts through the script runner. */
+function runnable(s: GroupNodeState, command: string): string {
+  const first = command.trim().split(/\s+/)[0] ?? '';
+  return first.includes('/') ? command : `${s.config.scriptRunner ?? 'haven-event'} ${command}`;
+}
+
+/** Feeds the running part's executor and carries out what it asks. */
+function stepPart(
+  s0: GroupNodeState,
+  input: ExecutorInput,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  const p0 = s0.part;
+  if (!p0) return s0;
+  const r = stepExecutor(p0.exec, input, nowMs);
+  let s: GroupNodeState = { ...s0, part: { ...p0, exec: r.state, execWakeMs: r.wakeAtMs } };
+  const mine = (st: GroupNodeState): Part | null =>
+    st.part?.serial === p0.serial ? st.part : null;
+  for (const e of r.effects) {
+    switch (e.type) {
+      case 'run':
+        fx.push({
+          type: 'run',
+          runId: `${String(p0.serial)}/${e.runId}`,
+          command: runnable(s, e.command),
+          args: e.args,
+          env: e.env,
+          timeoutMs: e.timeoutMs,
+        });
+        break;
+      case 'barrier-reached': {
+        const p = mine(s);
+        if (p && e.index === 0 && p.placement && p.releases.length > 0) {
+          // Segment 0 is over on this node: what leaves it is released.
+          for (const group of p.releases)
+            fx.push({ type: 'holding', group, held: false, exclusive: true });
+          s = { ...s, held: new Set([...s.held].filter((g) => !p.releases.includes(g))) };
+        }
+        if (p)
+          s = fromAgreement(
+            s,
+            onReached(s.agreement, e.index, nowMs, referencePriority),
+            nowMs,
+            fx,
+          );
+        break;
+      }
+      case 'end-reached':
+        if (mine(s))
+          s = fromAgreement(s, onReached(s.agreement, END, nowMs, referencePriority), nowMs, fx);
+        break;
+      case 'error': {
+        const p = mine(s);
+        if (!p) break;
+        s = { ...s, part: { ...p, error: e.failure } };
+        s = inError(
+          s,
+          s.self,
+          p.id,
+          p.event.name,
+          [...p.releases, ...p.acquires],
+          e.failure.message,
+          nowMs,
+          fx,
+        );
+        toMembers(
+          s,
+          {
+            type: 'error',
+            id: p.id,
+            event: p.event.name,
+            groups: [...p.releases, ...p.acquires],
+            message: e.failure.message,
+          },
+          fx,
+        );
+        break;
+      }
+      case 'config_too_long':
+        log(fx, 'warn', 'config_too_long', {
+          event: p0.event.name,
+          eventId: idText(p0.id),
+          elapsedMs: e.elapsedMs,
+          count: e.count,
+          limitMs: e.limitMs,
+        });
+        s = startLocal(s, 'config_too_long', idText(p0.id), nowMs, fx);
+        break;
+      case 'done':
+        log(fx, 'info', 'event part done', { ...e.outcome });
+        if (mine(s)) s = { ...s, part: null };
+        break;
+      case 'log':
+        fx.push(e);
+        break;
+    }
+  }
+  return s;
+}
+
+/** An event went to error on `node`: remember it, say so, and run event_error here. */
+function inError(
+  s: GroupNodeState,
+  node: NodeNo,
+  id: EventId,
+  event: string,
+  groups: readonly string[],
+  message: string,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  log(fx, 'error', 'event in error', { node, event, eventId: idText(id), groups, message });
+  const errors = new Map(s.errors).set(node, { id, event, groups, message });
+  return startLocal({ ...s, errors }, 'event_error', idText(id), nowMs, fx);
+}
+
+/** Runs a local warning program (config_too_long, event_error) on this node alone. */
+function startLocal(
+  s: GroupNodeState,
+  name: 'config_too_long' | 'event_error',
+  about: string,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  if (s.locals.length >= MAX_LOCAL_RUNS) {
+    log(fx, 'warn', `${name} not run: ${String(MAX_LOCAL_RUNS)} warnings are running already`);
+    return s;
+  }
+  const exec = createExecutor({
+    event: { name, id: `${about}/${name}/${String(s.runs)}`, node: s.self },
+    program: builtinProgram(name)?.steps ?? [],
+    self: s.self,
+    members: [s.self],
+    eventTimeLimitMs: s.config.eventTimeLimitMs ?? DEFAULT_EVENT_TIME_LIMIT_MS,
+    customizations: s.config.customizations,
+    commandTimeoutMs: s.config.commandTimeoutMs,
+    nodeNames: s.config.nodeNames,
+  });
+  const local: LocalRun = { serial: s.runs, exec, execWakeMs: null };
+  return stepLocal(
+    { ...s, locals: [...s.locals, local], runs: s.runs + 1 },
+    local.serial,
+    { type: 'start' },
+    nowMs,
+    fx,
+  );
+}
+
+function stepLocal(
+  s: GroupNodeState,
+  serial: number,
+  input: ExecutorInput,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  const l = s.locals.find((x) => x.serial === serial);
+  if (!l) return s;
+  const r = stepExecutor(l.exec, input, nowMs);
+  let ended = false;
+  let endAt: number | null = null;
+  for (const e of r.effects) {
+    switch (e.type) {
+      case 'run':
+        fx.push({
+          type: 'run',
+          runId: `${String(serial)}/${e.runId}`,
+          command: runnable(s, e.command),
+          args: e.args,
+          env: e.env,
+          timeoutMs: e.timeoutMs,
+        });
+        break;
+      case 'end-reached':
+        endAt = e.index; // alone: the closing barrier completes at once
+        break;
+      case 'error':
+        log(fx, 'warn', `${l.exec.settings.event.name} failed`, { message: e.failure.message });
+        ended = true;
+        break;
+      case 'done':
+        ended = true;
+        break;
+      case 'log':
+        fx.push(e);
+        break;
+      default:
+        break;
+    }
+  }
+  const locals = ended
+    ? s.locals.filter((x) => x.serial !== serial)
+    : s.locals.map((x) =>
+        x.serial === serial ? { ...x, exec: r.state, execWakeMs: r.wakeAtMs } : x,
+      );
+  const next = { ...s, locals };
+  return endAt === null || ended
+    ? next
+    : stepLocal(next, serial, { type: 'barrier-complete', index: endAt }, nowMs, fx);
+}
+
+/**
+ * Barrier 0 of a placement event completed: every participant released what leaves it. Take
+ * what the placement gives this node, once the takeover delay passed and the lease runs, then
+ * let the program's next segment run.
+ */
+function acquire(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
+  const p = s.part;
+  if (!p) return s;
+  const groups = acquireGroups(s);
+  if (groups.length > 0) {
+    // Wait until whoever left the view must have let go, and until this node's lease runs (a
+    // lost answer delays it by a ping round); wake() asks for the time.
+    const until = s.viewSinceMs + (s.config.takeoverDelayMs ?? 0);
+    const retry = nowMs + (s.config.lease?.renewMs ?? 0);
+    const wait = nowMs < until ? until : mayHoldUntil(s, nowMs) <= nowMs ? retry : null;
+    if (wait !== null) return { ...s, part: { ...p, deferredUntil: wait } };
+    // Counted as held from the start of the acquisition: the safe side.
+    for (const group of groups) fx.push({ type: 'holding', group, held: true, exclusive: true });
+  }
+  let state: GroupNodeState = {
+    ...s,
+    held: new Set([...s.held, ...groups]),
+    part: { ...p, acquires: groups, deferredUntil: null },
+  };
+  state = stepPart(
+    state,
+    { type: 'env', env: { HAVEN_ACQUIRE_GROUPS: groups.join(' ') } },
+    nowMs,
+    fx,
+  );
+  return stepPart(state, { type: 'barrier-complete', index: 0 }, nowMs, fx);
+}
+
+/** Groups this node acquires after barrier 0 of a placement event. */
+function acquireGroups(s: GroupNodeState): string[] {
   const view = s.agreement.view;
-  const target = placement(s.config.groups, view?.members ?? []);
-  if (p.phase === 0) return [...s.held].filter((g) => target.get(g) !== s.self).sort();
-  if (s.quorum !== 'majority') return [];
-  // Only when every member of the view took part, so released what it had to in phase 0: an
-  // event that began in an earlier view may count members that never ran it, and these may
+  if (s.quorum !== 'majority' || s.stopping) return [];
+  // Only when every member of the view took part, so released what it had to before barrier 0:
+  // an event that began in an earlier view may count members that never ran it, and these may
   // hold the group. A later event of this view, which they run, places it.
   const participants = s.agreement.running?.participants ?? [];
   if (!view || !view.members.every((m) => participants.includes(m))) return [];
-  return [...target].filter(([g, n]) => n === s.self && !s.held.has(g)).map(([g]) => g);
+  return [...targetOf(s)].filter(([g, n]) => n === s.self && !s.held.has(g)).map(([g]) => g);
 }
 
-function runPhase(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
+/** The operator's resume (clruncmd): this node's part goes on after its failed command(s). */
+function resume(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
   const p = s.part;
-  if (!p) return s;
-  const groups = phaseGroups(s, p);
-  const acquiring = p.phase === 1 && groups.length > 0;
-  // Wait until whoever left the view must have let go, and until this node's lease runs (a
-  // lost answer delays it by a ping round); wake() asks for the time.
-  const until = s.viewSinceMs + (s.config.takeoverDelayMs ?? 0);
-  const retry = nowMs + (s.config.lease?.renewMs ?? 0);
-  const wait = nowMs < until ? until : mayHoldUntil(s, nowMs) <= nowMs ? retry : null;
-  if (acquiring && wait !== null) {
-    return { ...s, part: { ...p, groups: [], deferredUntil: wait } };
+  if (!p?.error) {
+    log(fx, 'info', 'resume: no event in error on this node');
+    return s;
   }
-  let held = s.held;
-  if (acquiring) {
-    // Counted as held from the start of the acquisition: the safe side.
-    held = new Set([...held, ...groups]);
-    for (const group of groups) fx.push({ type: 'holding', group, held: true, exclusive: true });
+  log(fx, 'warn', 'event resumed by the operator', { event: p.event.name, eventId: idText(p.id) });
+  const errors = new Map(s.errors);
+  errors.delete(s.self);
+  let state: GroupNodeState = { ...s, errors, part: { ...p, error: null } };
+  toMembers(state, { type: 'resumed', id: p.id }, fx);
+  state = stepPart(state, { type: 'resume' }, nowMs, fx);
+  return state;
+}
+
+function onCm(
+  s: GroupNodeState,
+  from: NodeNo,
+  msg: CmMessage,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  switch (msg.type) {
+    case 'error':
+      return inError(s, from, msg.id, msg.event, msg.groups, msg.message, nowMs, fx);
+    case 'resumed': {
+      const errors = new Map(s.errors);
+      if (errors.get(from) && sameId((errors.get(from) as EventError).id, msg.id))
+        errors.delete(from);
+      return { ...s, errors };
+    }
+    case 'resume':
+      return resume(s, nowMs, fx);
+    case 'stops': {
+      const stops = new Map(s.stops);
+      const ups = new Map(s.ups);
+      for (const [n, id] of msg.ups) {
+        const mineUp = ups.get(n);
+        if (!mineUp || compareEventIds(id, mineUp) > 0) ups.set(n, id);
+      }
+      for (const r of msg.records) {
+        const up = ups.get(r.node);
+        if (up && compareEventIds(up, r.since) > 0) continue;
+        const have = stops.get(r.node);
+        if (!have || compareEventIds(r.since, have.since) > 0) stops.set(r.node, r);
+      }
+      for (const [n, r] of stops) {
+        const up = ups.get(n);
+        if (up && compareEventIds(up, r.since) > 0) stops.delete(n);
+      }
+      return { ...s, stops, ups };
+    }
   }
-  const runId = `${epochText(p.id.epoch)}.${p.id.seq}:${p.phase}:${s.runs}`;
-  fx.push({
-    type: 'run',
-    runId,
-    command: `${p.event.name} phase ${p.phase}`,
-    env: {
-      EVENT_NAME: p.event.name,
-      EVENT_NODE: String(p.event.node),
-      HAVEN_GROUPS: groups.join(' '),
-    },
-    timeoutMs: s.config.commandTimeoutMs,
-  });
+}
+
+/** The operator asked this node to stop: a node_down about itself, with the mode. */
+function stop(s: GroupNodeState, mode: StopMode, nowMs: number, fx: Effects): GroupNodeState {
+  if (s.stopping) {
+    log(fx, 'info', 'stop: already stopping', { mode: s.stopping.details?.['mode'] });
+    return s;
+  }
+  if (!s.agreement.view) {
+    log(fx, 'info', `stopped (${mode}) before joining a view`);
+    fx.push({ type: 'exit' });
+    return s;
+  }
+  const event: ClusterEvent = {
+    key: `node_down:${String(s.self)}:stop:${String(nowMs)}`,
+    name: 'node_down',
+    node: s.self,
+    details: { mode },
+  };
+  log(fx, 'info', `stopping (${mode})`, { holding: [...s.held].sort() });
+  return fromAgreement(
+    { ...s, stopping: event },
+    onLocalEvent(s.agreement, event, nowMs, referencePriority),
+    nowMs,
+    fx,
+  );
+}
+
+/** The cluster manager's state, derived from the layers' (see CmState). */
+export function cmState(s: GroupNodeState): CmState {
+  if (s.part) {
+    if (s.part.error) return 'error';
+    if (s.part.deferredUntil !== null) return 'barrier';
+    const st = executorStatus(s.part.exec);
+    return st === 'idle' ? 'rp_running' : st;
+  }
+  const a = s.agreement;
+  if (!a.view) return 'init';
+  if (a.vote) return 'voting';
+  if (
+    s.membership.attempt ||
+    a.awaitingSync.size > 0 ||
+    a.queue.length > 0 ||
+    a.mine.length > 0 ||
+    a.running
+  )
+    return 'unstable';
+  if (a.view.members.length === 1 && s.membership.up.length > 0) return 'joining';
+  return 'stable';
+}
+
+/** What `haven status` shows of the cluster manager on this node. */
+export function cmStatus(s: GroupNodeState): Record<string, unknown> {
+  const p = s.part;
   return {
-    ...s,
-    held,
-    part: { ...p, runId, groups, deferredUntil: null },
-    runs: s.runs + 1,
+    state: s.cm,
+    view: s.agreement.view
+      ? { epoch: epochText(s.agreement.view.epoch), members: s.agreement.view.members }
+      : null,
+    quorum: s.quorum,
+    event: p
+      ? {
+          name: p.event.name,
+          node: p.event.node,
+          id: idText(p.id),
+          status: executorStatus(p.exec),
+          releases: p.releases,
+          acquires: p.acquires,
+          error: p.error?.message ?? null,
+        }
+      : null,
+    queue: s.agreement.queue.map((e) => `${e.name} ${String(e.node)}`),
+    held: [...s.held].sort(),
+    errors: [...s.errors].map(([node, e]) => ({
+      node,
+      event: e.event,
+      groups: e.groups,
+      message: e.message,
+    })),
+    stops: [...s.stops.values()].map((r) => ({ node: r.node, mode: r.mode, groups: r.groups })),
+    stopping: s.stopping !== null,
   };
 }
 
@@ -352,7 +926,7 @@ function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
       // The view may well outlive the trouble (a flapping link): ask for an rg_move, which
       // places the groups again once the lease runs again.
       // Keyed by the time: two expiries in one view are two requests, not a duplicate.
-      const key = `rg_move:${s.self}:${s.agreement.view ? epochText(s.agreement.view.epoch) : ''}:${nowMs}`;
+      const key = `rg_move:${String(s.self)}:${s.agreement.view ? epochText(s.agreement.view.epoch) : ''}:${String(nowMs)}`;
       const out = onLocalEvent(
         s.agreement,
         { key, name: 'rg_move', node: s.self, network: undefined },
@@ -362,19 +936,61 @@ function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
       s = fromAgreement(s, out, nowMs, fx);
     }
   }
-  const at = Math.min(
+  const cm = cmState(s);
+  if (cm !== s.cm) {
+    log(fx, 'debug', 'cm', { from: s.cm, to: cm });
+    s = { ...s, cm };
+  }
+  let at = Math.min(
     membershipWakeAt(s.membership),
     agreementWakeAt(s.agreement),
     s.part?.deferredUntil ?? Infinity,
+    s.part?.execWakeMs ?? Infinity,
     s.config.lease && s.agreement.view ? s.lease.nextPingMs : Infinity,
     leaseEnd,
   );
+  for (const l of s.locals) at = Math.min(at, l.execWakeMs ?? Infinity);
   const wakeAt = Number.isFinite(at) ? at : null;
   // The runner keeps one timer and drops it when it fires: a time that has come must be
   // asked for again even when it did not change, or the node would never wake again.
   const fired = s.wakeAt !== null && s.wakeAt <= nowMs;
   if (wakeAt !== s.wakeAt || fired) fx.push({ type: 'wake-at', atMs: wakeAt });
   return { ...s, wakeAt };
+}
+
+/** The wake-up time came: the executors' timers and a deferred acquisition. */
+function onWake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
+  let s = s0;
+  if (s.part && nowMs >= (s.part.execWakeMs ?? Infinity))
+    s = stepPart(s, { type: 'wake' }, nowMs, fx);
+  for (const l of s.locals)
+    if (nowMs >= (l.execWakeMs ?? Infinity))
+      s = stepLocal(s, l.serial, { type: 'wake' }, nowMs, fx);
+  if (s.part && nowMs >= (s.part.deferredUntil ?? Infinity)) s = acquire(s, nowMs, fx);
+  return s;
+}
+
+/** A command's result, to the executor that ran it (run ids are `serial/executor id`). */
+function onRunResult(
+  s: GroupNodeState,
+  input: Extract<NodeInput<GroupMessage>, { type: 'run-result' }>,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  const slash = input.runId.indexOf('/');
+  const serial = Number(input.runId.slice(0, slash));
+  const result: ExecutorInput = {
+    type: 'run-result',
+    runId: input.runId.slice(slash + 1),
+    exitCode: input.exitCode,
+    timedOut: input.timedOut,
+    output: input.output,
+  };
+  if (slash > 0 && s.part?.serial === serial) return stepPart(s, result, nowMs, fx);
+  if (slash > 0 && s.locals.some((l) => l.serial === serial))
+    return stepLocal(s, serial, result, nowMs, fx);
+  log(fx, 'debug', 'result of a command of an event no longer running', { runId: input.runId });
+  return s;
 }
 
 export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
@@ -388,7 +1004,7 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
     switch (input.type) {
       case 'start':
       case 'wake':
-        if (nowMs >= (state.part?.deferredUntil ?? Infinity)) state = runPhase(state, nowMs, fx);
+        state = onWake(state, nowMs, fx);
         if (state.config.lease)
           state = fromLease(
             state,
@@ -407,72 +1023,62 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
         state = fromMembership(state, onLiveness(state.membership, input.up, nowMs), nowMs, fx);
         break;
       case 'message':
-        if (input.msg.layer === 'lease') {
-          if (state.config.lease)
-            state = fromLease(
-              state,
-              leaseOnMessage(
-                state.lease,
-                state.agreement.view,
-                input.from,
-                input.msg.msg,
-                state.config.lease,
-              ),
-              fx,
-            );
-          break;
-        }
-        state =
-          input.msg.layer === 'membership'
-            ? fromMembership(
+        switch (input.msg.layer) {
+          case 'lease':
+            if (state.config.lease)
+              state = fromLease(
                 state,
-                onMembershipMessage(state.membership, input.from, input.msg.msg, nowMs),
-                nowMs,
-                fx,
-              )
-            : fromAgreement(
-                state,
-                onAgreementMessage(
-                  state.agreement,
+                leaseOnMessage(
+                  state.lease,
+                  state.agreement.view,
                   input.from,
                   input.msg.msg,
-                  nowMs,
-                  referencePriority,
+                  state.config.lease,
                 ),
-                nowMs,
                 fx,
               );
-        break;
-      case 'run-result': {
-        const p = state.part;
-        if (!p || p.runId !== input.runId) break;
-        // The stand-in program ignores exit statuses: the real executor handles them.
-        const barrier = p.phase < p.barriers ? p.phase : END;
-        let held = state.held;
-        if (p.phase === 0 && p.groups.length > 0) {
-          held = new Set([...held].filter((g) => !p.groups.includes(g)));
-          for (const group of p.groups)
-            fx.push({ type: 'holding', group, held: false, exclusive: true });
+            break;
+          case 'membership':
+            state = fromMembership(
+              state,
+              onMembershipMessage(state.membership, input.from, input.msg.msg, nowMs),
+              nowMs,
+              fx,
+            );
+            break;
+          case 'agreement':
+            state = fromAgreement(
+              state,
+              onAgreementMessage(
+                state.agreement,
+                input.from,
+                input.msg.msg,
+                nowMs,
+                referencePriority,
+              ),
+              nowMs,
+              fx,
+            );
+            break;
+          case 'cm':
+            state = onCm(state, input.from, input.msg.msg, nowMs, fx);
+            break;
         }
-        state = { ...state, held, part: { ...p, runId: null } };
-        state = fromAgreement(
-          state,
-          onReached(state.agreement, barrier, nowMs, referencePriority),
-          nowMs,
-          fx,
-        );
         break;
-      }
+      case 'run-result':
+        state = onRunResult(state, input, nowMs, fx);
+        break;
       case 'local-event':
         state = fromAgreement(
           state,
           onLocalEvent(
             state.agreement,
             {
-              key: `${input.event.name}:${input.event.node}:${input.event.network ?? ''}`,
+              key: `${input.event.name}:${String(input.event.node)}:${input.event.network ?? ''}`,
               name: input.event.name,
               node: input.event.node,
               network: input.event.network,
+              details: input.event.details,
             },
             nowMs,
             referencePriority,
@@ -481,8 +1087,19 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
           fx,
         );
         break;
+      case 'operator': {
+        const r = input.request;
+        if (r.type === 'stop') state = stop(state, r.mode, nowMs, fx);
+        else if (r.type === 'resume') {
+          // Every node in error resumes: this one here, the others by message.
+          for (const n of state.errors.keys())
+            if (n !== state.self)
+              fx.push({ type: 'send', to: n, msg: { layer: 'cm', msg: { type: 'resume' } } });
+          state = resume(state, nowMs, fx);
+        } else log(fx, 'warn', `operator request ${r.type} is not handled by this node yet`);
+        break;
+      }
       case 'tiebreak-result':
-      case 'operator':
         break;
     }
     return { state: wake(state, nowMs, fx), effects: fx };

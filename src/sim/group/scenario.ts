@@ -207,8 +207,6 @@ export const groupServices: Scenario<GroupNodeState, GroupMessage> = {
       ),
       settleMs: 50,
       membership: { gossipMs: 200, attemptTimeoutMs: 600 },
-      barriers: (e) =>
-        e.name === 'node_up' || e.name === 'rg_move' ? 2 : e.name === 'node_down' ? 1 : 0,
       commandTimeoutMs: 5000,
       // Groups with every node, in different orders, so that failures and returns move them.
       groups: [

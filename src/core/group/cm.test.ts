@@ -1,0 +1,298 @@
+// The cluster manager on group nodes: real recovery programs through the executor, errors and
+// the operator's resume, config_too_long, the three stops and the no-quorum action. A small
+// lossless cluster in virtual time; every step is checked for a group held by two nodes.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NodeEffect, NodeInput, NodeNo, OperatorRequest } from '../cluster/node.js';
+import {
+  cmState,
+  cmStatus,
+  createGroupNode,
+  groupNodeMachine,
+  type GroupConfig,
+  type GroupMessage,
+  type GroupNodeState,
+} from './node.js';
+import { votesOf } from './quorum.js';
+
+const base: GroupConfig = {
+  votes: votesOf(
+    [1, 2, 3].map((id) => ({ id, votes: 1 })),
+    false,
+  ),
+  settleMs: 50,
+  membership: { gossipMs: 100, attemptTimeoutMs: 300 },
+  commandTimeoutMs: 60_000,
+  groups: [
+    { name: 'rg_a', nodes: [1, 2, 3] },
+    { name: 'rg_b', nodes: [3, 2, 1] },
+  ],
+  takeoverDelayMs: 500,
+};
+
+type Run = Extract<NodeEffect<GroupMessage>, { type: 'run' }>;
+/** How a command ends: its exit status and how long it takes (default 0 after 7 ms). */
+type Outcome = (node: NodeNo, run: Run) => { exitCode: number; ms?: number } | undefined;
+
+class Cluster {
+  now = 0;
+  readonly states = new Map<NodeNo, GroupNodeState>();
+  readonly links = new Set<string>();
+  readonly runs = new Map<NodeNo, Run[]>();
+  readonly logs = new Map<NodeNo, { level: string; msg: string; fields?: unknown }[]>();
+  readonly holders = new Map<string, Set<NodeNo>>();
+  readonly exited = new Set<NodeNo>();
+  outcome: Outcome = () => undefined;
+  private pending: { at: number; to: NodeNo; input: NodeInput<GroupMessage> }[] = [];
+  private readonly wakes = new Map<NodeNo, number | null>();
+  private readonly incarnations = new Map<NodeNo, number>();
+
+  constructor(
+    readonly nodes: NodeNo[],
+    readonly config: GroupConfig = base,
+  ) {
+    for (const a of nodes) for (const b of nodes) if (a !== b) this.links.add(`${a}>${b}`);
+    for (const n of nodes) this.boot(n);
+  }
+
+  boot(n: NodeNo): void {
+    const inc = (this.incarnations.get(n) ?? 0) + 1;
+    this.incarnations.set(n, inc);
+    this.exited.delete(n);
+    this.states.set(n, createGroupNode(n, inc, this.config, this.now));
+    this.input(n, { type: 'start' });
+    this.liveness();
+  }
+
+  liveness(): void {
+    for (const n of this.states.keys()) {
+      const up = this.nodes.filter(
+        (m) => m !== n && this.states.has(m) && this.links.has(`${m}>${n}`),
+      );
+      this.input(n, { type: 'liveness', up });
+    }
+  }
+
+  isolate(n: NodeNo): void {
+    for (const m of this.nodes) {
+      this.links.delete(`${n}>${m}`);
+      this.links.delete(`${m}>${n}`);
+    }
+    this.liveness();
+  }
+
+  operator(n: NodeNo, request: OperatorRequest): void {
+    this.input(n, { type: 'operator', request });
+  }
+
+  input(n: NodeNo, input: NodeInput<GroupMessage>): void {
+    const s = this.states.get(n);
+    if (!s) return;
+    const r = groupNodeMachine.step(s, input, this.now);
+    this.states.set(n, r.state);
+    for (const e of r.effects) {
+      this.effect(n, e);
+      if (e.type === 'exit') return;
+    }
+  }
+
+  private effect(n: NodeNo, e: NodeEffect<GroupMessage>): void {
+    switch (e.type) {
+      case 'send':
+        if (this.links.has(`${n}>${e.to}`))
+          this.pending.push({
+            at: this.now + 1,
+            to: e.to,
+            input: { type: 'message', from: n, msg: e.msg },
+          });
+        break;
+      case 'wake-at':
+        this.wakes.set(n, e.atMs);
+        break;
+      case 'run': {
+        this.runs.set(n, [...(this.runs.get(n) ?? []), e]);
+        const o = this.outcome(n, e) ?? { exitCode: 0 };
+        this.pending.push({
+          at: this.now + (o.ms ?? 7),
+          to: n,
+          input: {
+            type: 'run-result',
+            runId: e.runId,
+            exitCode: o.exitCode,
+            timedOut: false,
+            output: `out of ${e.command}`,
+          },
+        });
+        break;
+      }
+      case 'holding': {
+        const set = this.holders.get(e.group) ?? new Set();
+        if (e.held) set.add(n);
+        else set.delete(n);
+        this.holders.set(e.group, set);
+        assert.ok(set.size <= 1, `${e.group} held by ${[...set].join(' and ')} at ${this.now}`);
+        break;
+      }
+      case 'log':
+        this.logs.set(n, [...(this.logs.get(n) ?? []), e]);
+        break;
+      case 'exit':
+        // The process ends; what it holds stays held (a forced stop leaves groups running).
+        this.exited.add(n);
+        this.states.delete(n);
+        this.wakes.delete(n);
+        this.liveness();
+        break;
+      default:
+        break;
+    }
+  }
+
+  run(untilMs: number): void {
+    while (this.now < untilMs) {
+      this.now++;
+      const due = this.pending.filter((p) => p.at <= this.now);
+      this.pending = this.pending.filter((p) => p.at > this.now);
+      for (const p of due) this.input(p.to, p.input);
+      for (const [n, at] of this.wakes)
+        if (at !== null && at <= this.now) this.input(n, { type: 'wake' });
+    }
+  }
+
+  holder(group: string): NodeNo[] {
+    return [...(this.holders.get(group) ?? [])];
+  }
+
+  commands(n: NodeNo): string[] {
+    return (this.runs.get(n) ?? []).map((r) => r.command);
+  }
+
+  logged(n: NodeNo, msg: string): boolean {
+    return (this.logs.get(n) ?? []).some((l) => l.msg.includes(msg));
+  }
+
+  state(n: NodeNo): GroupNodeState {
+    const s = this.states.get(n);
+    assert.ok(s, `node ${n} is not running`);
+    return s;
+  }
+}
+
+describe('cluster manager', () => {
+  it('runs the built-in recovery programs through the script runner, with the event environment', () => {
+    const c = new Cluster([1, 2, 3]);
+    c.run(3000);
+    const upRuns = (c.runs.get(2) ?? []).filter((r) => r.env['EVENT_NAME'] === 'node_up');
+    assert.ok(upRuns.length > 0, `node 2 ran ${c.commands(2).join(', ')}`);
+    assert.ok(
+      upRuns.some((r) => r.command === 'haven-event node_up_complete'),
+      'the _complete script of node_up ran',
+    );
+    for (const r of upRuns) {
+      assert.equal(r.env['LOCAL_NODE_ID'], '2');
+      assert.ok(r.env['EVENT_ID'] !== undefined && r.env['EVENT_ID'] !== '');
+    }
+    // Placement by list: rg_a on 1, rg_b on 3; every node stable.
+    assert.deepEqual(c.holder('rg_a'), [1]);
+    assert.deepEqual(c.holder('rg_b'), [3]);
+    for (const n of [1, 2, 3]) assert.equal(cmState(c.state(n)), 'stable');
+    assert.equal(cmStatus(c.state(1))['state'], 'stable');
+  });
+
+  it('puts an event into error when a command fails, holds the cluster at the barrier, and resumes on the operator command', () => {
+    const c = new Cluster([1, 2, 3]);
+    c.run(3000);
+    // Node 3 (holding rg_b) is cut off; node 2's node_down script fails.
+    c.outcome = (n, r) =>
+      n === 2 && r.command === 'haven-event node_down' ? { exitCode: 1 } : undefined;
+    c.isolate(3);
+    c.run(6000);
+    assert.equal(cmState(c.state(2)), 'error');
+    assert.ok(c.logged(1, 'event in error'), 'node 1 learnt of the error');
+    assert.deepEqual(c.state(1).errors.get(2)?.event, 'node_down');
+    assert.ok(c.commands(2).includes('haven-event event_error'), 'event_error ran on node 2');
+    assert.ok(c.commands(1).includes('haven-event event_error'), 'event_error ran on node 1');
+    // Nobody took rg_b over: the event waits at its first barrier for node 2.
+    assert.deepEqual(c.holder('rg_b'), []);
+    assert.equal(cmState(c.state(1)), 'barrier');
+    const error = c.state(2).part?.error;
+    assert.ok(error?.message.includes('exited 1, expected 0'), error?.message);
+    // The operator resumes from node 1: node 2 goes on, rg_b goes to node 2 (its list: 3, 2, 1).
+    c.operator(1, { type: 'resume' });
+    c.run(9000);
+    assert.deepEqual(c.holder('rg_b'), [2]);
+    for (const n of [1, 2]) {
+      assert.equal(cmState(c.state(n)), 'stable');
+      assert.equal(c.state(n).errors.size, 0);
+    }
+  });
+
+  it('raises config_too_long while an event runs past its time limit, and runs its program', () => {
+    const c = new Cluster([1, 2, 3], { ...base, eventTimeLimitMs: 200 });
+    c.outcome = (_n, r) =>
+      r.command === 'haven-event node_up' ? { exitCode: 0, ms: 1000 } : undefined;
+    c.run(10_000);
+    assert.ok(c.logged(2, 'config_too_long'));
+    assert.ok(c.commands(2).includes('haven-event config_too_long'));
+    // A warning, not a kill: the events still finished.
+    assert.equal(cmState(c.state(2)), 'stable');
+  });
+
+  it('graceful stop: the node releases its groups and leaves, nobody takes them over, and its return brings them back', () => {
+    const c = new Cluster([1, 2, 3]);
+    c.run(3000);
+    assert.deepEqual(c.holder('rg_a'), [1]);
+    c.operator(1, { type: 'stop', mode: 'graceful' });
+    c.run(8000);
+    assert.ok(c.exited.has(1));
+    assert.ok(c.commands(1).includes('haven-event node_down graceful'));
+    assert.deepEqual(c.holder('rg_a'), [], 'rg_a stays offline');
+    assert.deepEqual(c.holder('rg_b'), [3]);
+    assert.equal(c.state(2).stops.get(1)?.mode, 'graceful');
+    c.boot(1);
+    c.run(14000);
+    assert.deepEqual(c.holder('rg_a'), [1]);
+    assert.equal(c.state(2).stops.size, 0);
+  });
+
+  it('stop with takeover: the others take the node’s groups over before it leaves', () => {
+    const c = new Cluster([1, 2, 3]);
+    c.run(3000);
+    c.operator(1, { type: 'stop', mode: 'takeover' });
+    c.run(8000);
+    assert.ok(c.exited.has(1));
+    assert.deepEqual(c.holder('rg_a'), [2]);
+    assert.ok(c.commands(2).includes('haven-event node_down takeover'));
+  });
+
+  it('forced stop: the groups keep running on the node, unmanaged, and nobody takes them over', () => {
+    const c = new Cluster([1, 2, 3]);
+    c.run(3000);
+    c.operator(1, { type: 'stop', mode: 'forced' });
+    c.run(8000);
+    assert.ok(c.exited.has(1));
+    assert.deepEqual(c.holder('rg_a'), [1], 'still running on node 1');
+    assert.equal(c.state(3).stops.get(1)?.mode, 'forced');
+    assert.deepEqual(c.state(3).stops.get(1)?.groups, ['rg_a']);
+  });
+
+  it('on quorum loss releases the exclusive groups, or with freeze keeps them', () => {
+    for (const action of ['release', 'freeze'] as const) {
+      const c = new Cluster([1, 2, 3], {
+        ...base,
+        noQuorumAction: action,
+        takeoverDelayMs: 2_500,
+      });
+      c.run(5000);
+      assert.deepEqual(c.holder('rg_b'), [3]);
+      c.isolate(3);
+      // Before the survivors' takeover delay ends (with freeze, they would take rg_b over then:
+      // freeze leaves the isolated node to the dead man switch).
+      c.run(6500);
+      assert.deepEqual(c.holder('rg_b'), action === 'freeze' ? [3] : [], action);
+      assert.ok(
+        c.logged(3, action === 'freeze' ? 'frozen' : 'no quorum: exclusive groups released'),
+      );
+    }
+  });
+});
