@@ -43,6 +43,8 @@ class Cluster {
   readonly holders = new Map<string, Set<NodeNo>>();
   readonly exited = new Set<NodeNo>();
   outcome: Outcome = () => undefined;
+  /** The tie-breaker: one renewable lease of 2 s, answered in 5 ms. */
+  tieHolder: { node: NodeNo; until: number } | null = null;
   private pending: { at: number; to: NodeNo; input: NodeInput<GroupMessage> }[] = [];
   private readonly wakes = new Map<NodeNo, number | null>();
   private readonly incarnations = new Map<NodeNo, number>();
@@ -131,6 +133,17 @@ class Cluster {
         else set.delete(n);
         this.holders.set(e.group, set);
         assert.ok(set.size <= 1, `${e.group} held by ${[...set].join(' and ')} at ${this.now}`);
+        break;
+      }
+      case 'tiebreak': {
+        const t = this.tieHolder;
+        const granted = !t || t.until <= this.now || t.node === n;
+        if (granted) this.tieHolder = { node: n, until: this.now + 2000 };
+        this.pending.push({
+          at: this.now + 5,
+          to: n,
+          input: { type: 'tiebreak-result', requestId: e.requestId, granted },
+        });
         break;
       }
       case 'log':
@@ -294,5 +307,50 @@ describe('cluster manager', () => {
         c.logged(3, action === 'freeze' ? 'frozen' : 'no quorum: exclusive groups released'),
       );
     }
+  });
+
+  it('at exactly half of the votes, the half whose leader holds the tie-breaker keeps quorum', () => {
+    const two: GroupConfig = {
+      ...base,
+      votes: votesOf(
+        [1, 2].map((id) => ({ id, votes: 1 })),
+        true,
+      ),
+      groups: [
+        { name: 'rg_a', nodes: [1, 2] },
+        { name: 'rg_b', nodes: [2, 1] },
+      ],
+      tieBreaker: { leaseMs: 2000 },
+    };
+    const c = new Cluster([1, 2], two);
+    c.run(4000);
+    assert.deepEqual(c.holder('rg_a'), [1]);
+    assert.deepEqual(c.holder('rg_b'), [2]);
+    c.isolate(2);
+    c.run(12_000);
+    // Node 1 asked first and keeps renewing; node 2 is denied and holds nothing.
+    assert.equal(c.tieHolder?.node, 1);
+    assert.deepEqual(c.holder('rg_a'), [1]);
+    assert.deepEqual(c.holder('rg_b'), [1]);
+    assert.ok(c.logged(2, 'tie-breaker denied'));
+    assert.equal(c.state(1).quorum, 'tie');
+  });
+
+  it('at exactly half of the votes without a tie-breaker, neither half has quorum', () => {
+    const two: GroupConfig = {
+      ...base,
+      votes: votesOf(
+        [1, 2].map((id) => ({ id, votes: 1 })),
+        false,
+      ),
+      groups: [{ name: 'rg_a', nodes: [1, 2] }],
+    };
+    const c = new Cluster([1, 2], two);
+    c.run(4000);
+    assert.deepEqual(c.holder('rg_a'), [1]);
+    c.isolate(2);
+    c.run(12_000);
+    assert.deepEqual(c.holder('rg_a'), []);
+    assert.equal(c.state(1).quorum, 'minority');
   });
 });

@@ -13,7 +13,7 @@
 
 import type { NodeNo } from '../cluster/node.js';
 import { compareEpochs, type Epoch, type View } from './membership.js';
-import { judgeQuorum, type Votes } from './quorum.js';
+import { judgeQuorum, type QuorumVerdict, type Votes } from './quorum.js';
 
 export type LeaseMessage =
   | { readonly type: 'ping'; readonly epoch: Epoch; readonly t0: number }
@@ -90,16 +90,18 @@ export function leaseUntil(
   self: NodeNo,
   votes: Votes,
   nowMs: number,
+  /** Whether a verdict is quorum enough: 'majority' only, unless the partition holds the tie. */
+  enough: (v: QuorumVerdict) => boolean = (v) => v === 'majority',
 ): number {
   if (!view) return -Infinity;
   // Drop grants from the soonest to expire until the rest no longer make a quorum.
   const live = view.members
     .filter((m) => m !== self && (s.grants.get(m) ?? -Infinity) > nowMs)
     .sort((a, b) => (s.grants.get(a) ?? 0) - (s.grants.get(b) ?? 0));
-  if (judgeQuorum(votes, [self, ...live]) !== 'majority') return -Infinity;
+  if (!enough(judgeQuorum(votes, [self, ...live]))) return -Infinity;
   for (let i = 0; i < live.length; i++) {
     const rest = [self, ...live.slice(i + 1)];
-    if (judgeQuorum(votes, rest) !== 'majority') return s.grants.get(live[i] as NodeNo) ?? nowMs;
+    if (!enough(judgeQuorum(votes, rest))) return s.grants.get(live[i] as NodeNo) ?? nowMs;
   }
   return Infinity; // this node's own vote is a quorum (a one-node cluster)
 }

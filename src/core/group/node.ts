@@ -46,6 +46,7 @@ import {
 import {
   createMembership,
   epochText,
+  compareEpochs,
   membershipWakeAt,
   onLiveness,
   onMembershipMessage,
@@ -54,6 +55,7 @@ import {
   type MembershipOutput,
   type MembershipState,
   type MembershipTiming,
+  type Epoch,
 } from './membership.js';
 import { judgeQuorum, type QuorumVerdict, type Votes } from './quorum.js';
 import {
@@ -102,6 +104,15 @@ export type CmMessage =
     }
   | { readonly type: 'resume' }
   | { readonly type: 'resumed'; readonly id: EventId }
+  /** A member of a tie view asks its leader whether the partition holds the tie-breaker. */
+  | { readonly type: 'tie-ask'; readonly epoch: Epoch; readonly t0: number }
+  /** The leader holds it for `remainingMs` more, counted from when it answered. */
+  | {
+      readonly type: 'tie-grant';
+      readonly epoch: Epoch;
+      readonly t0: number;
+      readonly remainingMs: number;
+    }
   | {
       readonly type: 'stops';
       readonly records: readonly StopRecord[];
@@ -149,6 +160,12 @@ export interface GroupConfig {
   readonly lease?: LeaseTiming;
   /** On quorum loss: release the exclusive groups (default), or keep them (dead man switch). */
   readonly noQuorumAction?: 'release' | 'freeze';
+  /**
+   * The tie-breaker (votes.tieBreaker): a view holding exactly half of the votes has quorum
+   * while its leader holds the tie-breaker's lease, granted for `leaseMs` (asked through the
+   * `tiebreak` effect, renewed at half of it).
+   */
+  readonly tieBreaker?: { readonly leaseMs: number };
 }
 
 /** This node's part of the running event: the executor of its recovery program. */
@@ -205,6 +222,18 @@ export type CmState =
   | 'done'
   | 'error';
 
+/** The tie-breaker as this node knows it (see GroupConfig.tieBreaker). */
+interface TieState {
+  /** This node's own grant from the tie-breaker ends then (as the leader of a tie view). */
+  readonly ownUntil: number;
+  /** The grant its leader reported, for the current view (as a member). */
+  readonly leaderUntil: number;
+  /** The request in flight: its id and when it left. */
+  readonly asked: { readonly requestId: string; readonly atMs: number } | null;
+  /** When to ask (the tie-breaker, or the leader) next. */
+  readonly nextAskMs: number;
+}
+
 export interface GroupNodeState {
   readonly self: NodeNo;
   readonly config: GroupConfig;
@@ -227,6 +256,7 @@ export interface GroupNodeState {
   /** Events in error, by node (this one included). */
   readonly errors: ReadonlyMap<NodeNo, EventError>;
   readonly cm: CmState;
+  readonly tie: TieState;
   /** Events this node finished, in order (for the simulator's invariants). */
   readonly log: readonly EventId[];
   /** Executors created (parts and local runs): the next one's serial. */
@@ -266,6 +296,7 @@ export function createGroupNode(
     stopping: null,
     errors: new Map(),
     cm: 'init',
+    tie: { ownUntil: -Infinity, leaderUntil: -Infinity, asked: null, nextAskMs: nowMs },
     log: [],
     runs: 0,
     wakeAt: null,
@@ -303,7 +334,15 @@ function fromMembership(
   if (o.committed) {
     const { view, joined, left } = o.committed;
     const quorum = judgeQuorum(s.config.votes, view.members);
-    state = { ...state, quorum, viewSinceMs: nowMs, lease: leaseOnView(state.lease, view, nowMs) };
+    state = {
+      ...state,
+      quorum,
+      viewSinceMs: nowMs,
+      lease: leaseOnView(state.lease, view, nowMs),
+      // A member trusts only the leader of its current view for the tie; ask at once.
+      tie: { ...state.tie, leaderUntil: -Infinity, nextAskMs: nowMs },
+    };
+    // A tie view lets go too: it holds again once its leader has the tie-breaker.
     if (quorum !== 'majority') {
       if (s.config.noQuorumAction === 'freeze') {
         if (state.held.size > 0)
@@ -411,8 +450,84 @@ function letGo(s: GroupNodeState, why: string, fx: Effects): GroupNodeState {
 
 /** Until when this node may hold exclusive groups (Infinity without a lease configured). */
 function mayHoldUntil(s: GroupNodeState, nowMs: number): number {
-  if (!s.config.lease) return Infinity;
-  return leaseUntil(s.lease, s.agreement.view, s.self, s.config.votes, nowMs);
+  const tie = s.quorum === 'tie';
+  const tieEnd = tie ? tieUntil(s) : Infinity;
+  if (!s.config.lease) return tieEnd;
+  const enough = (v: QuorumVerdict): boolean => v === 'majority' || (tie && v === 'tie');
+  return Math.min(
+    tieEnd,
+    leaseUntil(s.lease, s.agreement.view, s.self, s.config.votes, nowMs, enough),
+  );
+}
+
+/** Until when this node's partition holds the tie-breaker, as far as it knows. */
+function tieUntil(s: GroupNodeState): number {
+  return s.agreement.view?.members[0] === s.self ? s.tie.ownUntil : s.tie.leaderUntil;
+}
+
+/** Quorum now: more than half of the votes, or exactly half and the tie-breaker. */
+function hasQuorum(s: GroupNodeState, nowMs: number): boolean {
+  return s.quorum === 'majority' || (s.quorum === 'tie' && tieUntil(s) > nowMs);
+}
+
+/**
+ * In a tie view, keep the tie-breaker: the leader asks it at half its lease, members ask the
+ * leader (the answer counts from the member's own t0, as the holding lease's pongs do).
+ */
+function tieTick(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
+  const tb = s.config.tieBreaker;
+  const view = s.agreement.view;
+  if (!tb || !view || s.quorum !== 'tie' || nowMs < s.tie.nextAskMs) return s;
+  const leader = view.members[0] as NodeNo;
+  const every = Math.max(1, Math.floor(tb.leaseMs / 4));
+  if (leader !== s.self) {
+    fx.push({
+      type: 'send',
+      to: leader,
+      msg: { layer: 'cm', msg: { type: 'tie-ask', epoch: view.epoch, t0: nowMs } },
+    });
+    return { ...s, tie: { ...s.tie, nextAskMs: nowMs + every } };
+  }
+  const requestId = `tie:${String(s.self)}:${String(nowMs)}`;
+  fx.push({ type: 'tiebreak', requestId });
+  // A lost answer is asked again; a grant is renewed at half of its lease.
+  return { ...s, tie: { ...s.tie, asked: { requestId, atMs: nowMs }, nextAskMs: nowMs + every } };
+}
+
+function onTiebreak(
+  s: GroupNodeState,
+  requestId: string,
+  granted: boolean,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  const tb = s.config.tieBreaker;
+  const asked = s.tie.asked;
+  if (!tb || asked?.requestId !== requestId) return s;
+  const had = hasQuorum(s, nowMs);
+  // The grant runs leaseMs from its arrival at the tie-breaker, after the request left.
+  const ownUntil = granted ? asked.atMs + tb.leaseMs : s.tie.ownUntil;
+  const nextAskMs = granted ? asked.atMs + Math.floor(tb.leaseMs / 2) : s.tie.nextAskMs;
+  let state: GroupNodeState = { ...s, tie: { ...s.tie, ownUntil, asked: null, nextAskMs } };
+  if (!granted) log(fx, 'warn', 'tie-breaker denied: no quorum in this half', {});
+  if (!had && hasQuorum(state, nowMs)) {
+    log(fx, 'info', 'tie-breaker granted: this half has quorum');
+    state = replace(state, 'tie', nowMs, fx);
+  }
+  return state;
+}
+
+/** Asks for an rg_move, which places every group again (after a lease or tie-breaker change). */
+function replace(s: GroupNodeState, why: string, nowMs: number, fx: Effects): GroupNodeState {
+  // Keyed by the time: two requests in one view are two requests, not a duplicate.
+  const key = `rg_move:${String(s.self)}:${s.agreement.view ? epochText(s.agreement.view.epoch) : ''}:${why}:${String(nowMs)}`;
+  const out = onLocalEvent(
+    s.agreement,
+    { key, name: 'rg_move', node: s.self, network: undefined },
+    nowMs,
+    referencePriority,
+  );
+  return fromAgreement(s, out, nowMs, fx);
 }
 
 function fromLease(
@@ -739,7 +854,7 @@ function stepLocal(
 function acquire(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
   const p = s.part;
   if (!p) return s;
-  const groups = acquireGroups(s);
+  const groups = acquireGroups(s, nowMs);
   if (groups.length > 0) {
     // Wait until whoever left the view must have let go, and until this node's lease runs (a
     // lost answer delays it by a ping round); wake() asks for the time.
@@ -765,9 +880,9 @@ function acquire(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState 
 }
 
 /** Groups this node acquires after barrier 0 of a placement event. */
-function acquireGroups(s: GroupNodeState): string[] {
+function acquireGroups(s: GroupNodeState, nowMs: number): string[] {
   const view = s.agreement.view;
-  if (s.quorum !== 'majority' || s.stopping) return [];
+  if (!hasQuorum(s, nowMs) || s.stopping) return [];
   // Only when every member of the view took part, so released what it had to before barrier 0:
   // an event that began in an earlier view may count members that never ran it, and these may
   // hold the group. A later event of this view, which they run, places it.
@@ -810,6 +925,36 @@ function onCm(
     }
     case 'resume':
       return resume(s, nowMs, fx);
+    case 'tie-ask': {
+      const view = s.agreement.view;
+      const same = view !== null && compareEpochs(view.epoch, msg.epoch) === 0;
+      if (same && view.members[0] === s.self && s.tie.ownUntil > nowMs)
+        fx.push({
+          type: 'send',
+          to: from,
+          msg: {
+            layer: 'cm',
+            msg: {
+              type: 'tie-grant',
+              epoch: msg.epoch,
+              t0: msg.t0,
+              remainingMs: s.tie.ownUntil - nowMs,
+            },
+          },
+        });
+      return s;
+    }
+    case 'tie-grant': {
+      const view = s.agreement.view;
+      const same = view !== null && compareEpochs(view.epoch, msg.epoch) === 0;
+      if (!same || view.members[0] !== from) return s;
+      // Counted from this node's own t0, and never longer than the holding lease: a member
+      // whose leader moved on lets go as soon as the lease would make it.
+      const cap = s.config.lease?.leaseMs ?? s.config.tieBreaker?.leaseMs ?? 0;
+      const until = msg.t0 + Math.min(msg.remainingMs, cap);
+      if (until <= s.tie.leaderUntil) return s;
+      return { ...s, tie: { ...s.tie, leaderUntil: until } };
+    }
     case 'stops': {
       const stops = new Map(s.stops);
       const ups = new Map(s.ups);
@@ -918,22 +1063,14 @@ function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
   // A lease that ran out lets go of everything; a running one wakes us at its end.
   let s = s0;
   let leaseEnd = Infinity;
-  if (s.held.size > 0 && s.config.lease) {
+  if (s.held.size > 0 && (s.config.lease || s.quorum === 'tie')) {
     leaseEnd = mayHoldUntil(s, nowMs);
     if (leaseEnd <= nowMs) {
       s = letGo(s, 'holding lease ran out', fx);
       leaseEnd = Infinity;
       // The view may well outlive the trouble (a flapping link): ask for an rg_move, which
       // places the groups again once the lease runs again.
-      // Keyed by the time: two expiries in one view are two requests, not a duplicate.
-      const key = `rg_move:${String(s.self)}:${s.agreement.view ? epochText(s.agreement.view.epoch) : ''}:${String(nowMs)}`;
-      const out = onLocalEvent(
-        s.agreement,
-        { key, name: 'rg_move', node: s.self, network: undefined },
-        nowMs,
-        referencePriority,
-      );
-      s = fromAgreement(s, out, nowMs, fx);
+      s = replace(s, 'lease', nowMs, fx);
     }
   }
   const cm = cmState(s);
@@ -947,6 +1084,7 @@ function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
     s.part?.deferredUntil ?? Infinity,
     s.part?.execWakeMs ?? Infinity,
     s.config.lease && s.agreement.view ? s.lease.nextPingMs : Infinity,
+    s.config.tieBreaker && s.quorum === 'tie' ? s.tie.nextAskMs : Infinity,
     leaseEnd,
   );
   for (const l of s.locals) at = Math.min(at, l.execWakeMs ?? Infinity);
@@ -1005,6 +1143,7 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
       case 'start':
       case 'wake':
         state = onWake(state, nowMs, fx);
+        state = tieTick(state, nowMs, fx);
         if (state.config.lease)
           state = fromLease(
             state,
@@ -1100,6 +1239,7 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
         break;
       }
       case 'tiebreak-result':
+        state = onTiebreak(state, input.requestId, input.granted, nowMs, fx);
         break;
     }
     return { state: wake(state, nowMs, fx), effects: fx };

@@ -64,6 +64,17 @@ const noTakeoverDelay: NodeMachine<GroupNodeState, GroupMessage> = {
   },
 };
 
+/** A node that believes its half holds the tie-breaker without asking it. */
+const tieWithoutTiebreaker: NodeMachine<GroupNodeState, GroupMessage> = {
+  step(s, input, nowMs) {
+    return groupNodeMachine.step(
+      { ...s, tie: { ...s.tie, ownUntil: Infinity, leaderUntil: Infinity } },
+      input,
+      nowMs,
+    );
+  },
+};
+
 function firstFailure(scenario: Scenario<GroupNodeState, GroupMessage>) {
   for (let seed = 0; seed < BUDGET; seed++) {
     const r = runSeed(seed, scenario);
@@ -91,6 +102,12 @@ describe('group services: the simulator catches deliberate protocol bugs', () =>
 
   it('a survivor that takes over without waiting for the holder to let go', () => {
     const f = firstFailure(mutant('no-takeover-delay', noTakeoverDelay));
+    assert.ok(f, `no failing seed in ${BUDGET}`);
+    assert.equal(f.invariant, 'exclusive-holding', `seed ${f.seed}: ${f.message}`);
+  });
+
+  it('a half that believes it holds the tie-breaker without asking it', () => {
+    const f = firstFailure(mutant('tie-without-tiebreaker', tieWithoutTiebreaker));
     assert.ok(f, `no failing seed in ${BUDGET}`);
     assert.equal(f.invariant, 'exclusive-holding', `seed ${f.seed}: ${f.message}`);
   });

@@ -194,6 +194,9 @@ const drained: Invariant<GroupNodeState> = {
   },
 };
 
+/** The tie-breaker's lease (a disk reservation or a quorum server's grant). */
+const TIEBREAKER_LEASE_MS = 2_000;
+
 export const groupServices: Scenario<GroupNodeState, GroupMessage> = {
   name: 'group-services',
   description:
@@ -201,10 +204,13 @@ export const groupServices: Scenario<GroupNodeState, GroupMessage> = {
   nodeCount: { min: 2, max: 16 },
   setup(nodes): ScenarioSetup<GroupNodeState, GroupMessage> {
     const config: GroupConfig = {
+      // With a tie-breaker: a clean half of an even cluster keeps quorum while its leader
+      // holds the tie-breaker's lease.
       votes: votesOf(
         nodes.map((id) => ({ id, votes: 1 })),
-        false,
+        true,
       ),
+      tieBreaker: { leaseMs: TIEBREAKER_LEASE_MS },
       settleMs: 50,
       membership: { gossipMs: 200, attemptTimeoutMs: 600 },
       commandTimeoutMs: 5000,
@@ -231,6 +237,7 @@ export const groupServices: Scenario<GroupNodeState, GroupMessage> = {
       network: { delayMs: [1, 10], lossPercent: 1, duplicatePercent: 1 },
       liveness: { downAfterMs: 800, upAfterMs: 100, jitterMs: 200 },
       commands: { durationMs: [1, 60], failPercent: 0 },
+      tiebreaker: { leaseMs: TIEBREAKER_LEASE_MS, latencyMs: [1, 20], renewable: true },
       invariants: [oneViewPerEpoch(), eventsInOrder(), barriersWaitForAll(), exclusiveHolding()],
       eventually: [oneView, drained, placed],
       deadmanMs: 1_000,
