@@ -5,7 +5,7 @@
 // convergence to one view with nothing left running once the faults stop.
 
 import type { NodeNo } from '../../core/cluster/node.js';
-import { compareEventIds, type EventId } from '../../core/group/agreement.js';
+import { compareEventIds, type EventId, type Running } from '../../core/group/agreement.js';
 import {
   createGroupNode,
   groupNodeMachine,
@@ -16,7 +16,7 @@ import {
 import { votesOf } from '../../core/group/quorum.js';
 import { placement } from '../../core/group/node.js';
 import { exclusiveHolding } from '../invariants.js';
-import { epochText } from '../../core/group/membership.js';
+import { epochText, type View } from '../../core/group/membership.js';
 import type { Scenario, ScenarioSetup } from '../scenario.js';
 import type { Invariant, World } from '../world.js';
 
@@ -25,12 +25,17 @@ const idKey = (id: EventId): string => `${epochText(id.epoch)}.${id.seq}`;
 /** Any two nodes that committed the same epoch committed the same members, led by the lowest. */
 function oneViewPerEpoch(): Invariant<GroupNodeState> {
   const seen = new Map<string, string>();
+  // Per node, the view object it last passed with. Views are immutable, and an epoch's entry in
+  // `seen` is never replaced once set, so checking the same view of the same node again could
+  // only pass again: it is skipped (most steps do not change the view).
+  const passed = new Map<NodeNo, View>();
   return {
     name: 'one-view-per-epoch',
     check(w) {
       const n = w.lastStepped;
       const v = n === undefined ? undefined : w.state(n)?.membership.view;
       if (n === undefined || !v) return undefined;
+      if (passed.get(n) === v) return undefined;
       if (v.epoch.leader !== v.members[0])
         return `node ${n}: view ${epochText(v.epoch)} is led by ${v.epoch.leader}, not its lowest member ${v.members[0]}`;
       if (!v.members.includes(n)) return `node ${n} committed a view without itself`;
@@ -40,6 +45,7 @@ function oneViewPerEpoch(): Invariant<GroupNodeState> {
       if (before !== undefined && before !== members)
         return `epoch ${key}: members [${before}] and [${members}]`;
       seen.set(key, members);
+      passed.set(n, v);
       return undefined;
     },
   };
@@ -49,6 +55,9 @@ function oneViewPerEpoch(): Invariant<GroupNodeState> {
 function eventsInOrder(): Invariant<GroupNodeState> {
   const names = new Map<string, string>();
   const checked = new Map<NodeNo, number>();
+  // Per node, the running event it last passed with: an id's entry in `names` is never
+  // replaced once set, so the same (immutable) object could only pass again.
+  const passedRunning = new Map<NodeNo, Running>();
   return {
     name: 'events-in-order',
     check(w) {
@@ -63,12 +72,13 @@ function eventsInOrder(): Invariant<GroupNodeState> {
       }
       checked.set(n, s.log.length);
       const r = s.agreement.running;
-      if (r) {
+      if (r && passedRunning.get(n) !== r) {
         const k = idKey(r.id);
         const before = names.get(k);
         if (before !== undefined && before !== r.event.key)
           return `event ${k} is ${before} on one node and ${r.event.key} on node ${n}`;
         names.set(k, r.event.key);
+        passedRunning.set(n, r);
       }
       return undefined;
     },
@@ -83,6 +93,10 @@ function eventsInOrder(): Invariant<GroupNodeState> {
  */
 function barriersWaitForAll(): Invariant<GroupNodeState> {
   const seen = new Map<string, number>();
+  // Per node, the incarnation and running event it was last checked with. `seen` only grows, and
+  // after a check of an (immutable) running event its entry covers every release that event
+  // lists, so checking the same event of the same life again could only return early.
+  const passed = new Map<NodeNo, { readonly inc: number; readonly r: Running }>();
   return {
     name: 'barrier-waits-for-all',
     check(w) {
@@ -92,7 +106,13 @@ function barriersWaitForAll(): Invariant<GroupNodeState> {
       const view = s?.agreement.view;
       // A leader coordinating an event it takes no part in passes no barrier itself.
       if (n === undefined || !r || !view || !r.participants.includes(n)) return undefined;
-      const key = `${n}:${w.incarnation(n)}:${idKey(r.id)}`;
+      // Nothing released: nothing passed (and `seen` would be left as it is).
+      if (r.released.length === 0) return undefined;
+      const inc = w.incarnation(n);
+      const last = passed.get(n);
+      if (last !== undefined && last.r === r && last.inc === inc) return undefined;
+      passed.set(n, { inc, r });
+      const key = `${n}:${inc}:${idKey(r.id)}`;
       const before = seen.get(key) ?? 0;
       if (r.released.length <= before) return undefined;
       seen.set(key, r.released.length);
