@@ -89,6 +89,44 @@ describe('the view rule', () => {
       { numRuns: 300 },
     );
   });
+
+  it('myView is the rule applied to the component of self, even with rows missing', () => {
+    // The reference: the component by a plain search, then partition, then self's view.
+    const reference = (rows: Rows, self: number): number[] => {
+      const component = new Set([self]);
+      for (let grew = true; grew;) {
+        grew = false;
+        for (const r of rows.values()) {
+          for (const h of r.hears) {
+            const a = component.has(r.node);
+            const b = component.has(h);
+            if (a !== b) {
+              component.add(a ? h : r.node);
+              grew = true;
+            }
+          }
+        }
+      }
+      return partition(rows, [...component]).find((v) => v.includes(self)) ?? [self];
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.tuple(fc.nat(11), fc.nat(11)), { maxLength: 80 }),
+        fc.nat(9),
+        (n, pairs, me) => {
+          // Rows for nodes 1..n only; links may name nodes up to 12, which have no row.
+          const rows = rowsOf(
+            Array.from({ length: n }, (_, i) => i + 1),
+            pairs.filter(([a, b]) => a !== b).map(([a, b]) => `${a + 1}>${b + 1}`),
+          );
+          const self = (me % 12) + 1;
+          assert.deepEqual(myView(rows, self), reference(rows, self));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('row gossip', () => {

@@ -99,33 +99,113 @@ export function partition(rows: Rows, nodes: readonly NodeNo[]): NodeNo[][] {
 }
 
 /**
+ * Node numbers to dense indexes, for myView. Node numbers are small integers (1..1024 in a
+ * cluster definition), so the index lives in a shared table by node number, cleared again by
+ * `release` before myView returns (nothing is kept between calls); any other number goes
+ * through a Map.
+ */
+const SLOT_LIMIT = 1 << 16;
+let slots = new Int32Array(64); // index + 1, 0 when unassigned
+
+class NodeIndex {
+  readonly #other = new Map<NodeNo, number>();
+
+  constructor(self: NodeNo) {
+    this.add(self, null);
+  }
+
+  /** Gives `node` the next index (ids.length) unless it has one; `ids` gets the node. */
+  add(node: NodeNo, ids: NodeNo[] | null): void {
+    const next = ids === null ? 0 : ids.length;
+    if (Number.isInteger(node) && node >= 0 && node < SLOT_LIMIT) {
+      if (node >= slots.length) {
+        const grown = new Int32Array(Math.min(SLOT_LIMIT, Math.max(node + 1, slots.length * 2)));
+        grown.set(slots);
+        slots = grown;
+      }
+      if (slots[node] !== 0) return;
+      slots[node] = next + 1;
+    } else {
+      if (this.#other.has(node)) return;
+      this.#other.set(node, next);
+    }
+    ids?.push(node);
+  }
+
+  of(node: NodeNo): number {
+    if (Number.isInteger(node) && node >= 0 && node < slots.length)
+      return (slots[node] as number) - 1;
+    return this.#other.get(node) ?? -1;
+  }
+
+  /** Clears the shared table of the nodes in `ids`. */
+  release(ids: readonly NodeNo[]): void {
+    for (const node of ids)
+      if (Number.isInteger(node) && node >= 0 && node < slots.length) slots[node] = 0;
+  }
+}
+
+/**
  * The view `self` belongs in, by the rule, among the nodes `self` can know about: those in its
  * connected component of the hearing graph (either direction), which is where rows can reach.
+ *
+ * The same result as `partition(rows, component).find((v) => v.includes(self))`, computed on a
+ * dense matrix of the nodes the rows name, and stopping at the view that takes `self` (the
+ * views after it cannot change it). It runs whenever a hearing list changes, on every node.
  */
 export function myView(rows: Rows, self: NodeNo): readonly NodeNo[] {
-  const hears = hearing(rows);
-  const heardBy = new Map<NodeNo, NodeNo[]>();
-  for (const [a, hs] of hears) {
-    for (const b of hs) {
-      const l = heardBy.get(b);
-      if (l) l.push(a);
-      else heardBy.set(b, [a]);
+  // Number the nodes: self first, then in order of appearance in the rows.
+  const ids: NodeNo[] = [self];
+  const index = new NodeIndex(self);
+  for (const r of rows.values()) {
+    index.add(r.node, ids);
+    for (const h of r.hears) index.add(h, ids);
+  }
+  const k = ids.length;
+  // hears[a * k + b] === 1 when a hears b.
+  const hears = new Uint8Array(k * k);
+  for (const r of rows.values()) {
+    const base = index.of(r.node) * k;
+    for (const h of r.hears) hears[base + index.of(h)] = 1;
+  }
+  index.release(ids);
+  // The component of self: links in either direction.
+  const inComponent = new Uint8Array(k);
+  inComponent[0] = 1;
+  const component: number[] = [0];
+  for (let done = 0; done < component.length; done++) {
+    const a = component[done] as number;
+    for (let b = 0; b < k; b++) {
+      if (inComponent[b] === 0 && (hears[a * k + b] === 1 || hears[b * k + a] === 1)) {
+        inComponent[b] = 1;
+        component.push(b);
+      }
     }
   }
-  // The component: links in either direction.
-  const component = new Set<NodeNo>([self]);
-  const todo = [self];
-  const visit = (m: NodeNo): void => {
-    if (!component.has(m)) {
-      component.add(m);
-      todo.push(m);
+  component.sort((a, b) => (ids[a] as number) - (ids[b] as number));
+  // The rule, view after view, until the one that takes self (index 0); each round places at
+  // least the lowest node left, and self is in the component, so this ends.
+  const placed = inComponent.fill(0);
+  const view: number[] = [];
+  for (let round = 0; round < component.length; round++) {
+    view.length = 0;
+    for (const c of component) {
+      if (placed[c] === 1) continue;
+      let ok = true;
+      for (const m of view) {
+        if (hears[m * k + c] !== 1 || hears[c * k + m] !== 1) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        view.push(c);
+        placed[c] = 1;
+      }
     }
-  };
-  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
-    hears.get(n)?.forEach(visit);
-    heardBy.get(n)?.forEach(visit);
+    if (placed[0] === 1) return view.map((i) => ids[i] as NodeNo);
   }
-  return partitionOf(hears, [...component]).find((v) => v.includes(self)) ?? [self];
+  return [self]; // not reached
 }
 
 /**
@@ -158,6 +238,7 @@ export function myViewMemo(
     if (same) return { view: memo.view, memo };
   }
   const view = myView(rows, self);
-  const hears = new Map([...rows.values()].map((r) => [r.node, r.hears] as const));
+  const hears = new Map<NodeNo, readonly NodeNo[]>();
+  for (const r of rows.values()) hears.set(r.node, r.hears);
   return { view, memo: { hears, view } };
 }
