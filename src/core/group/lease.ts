@@ -13,7 +13,7 @@
 
 import type { NodeNo } from '../cluster/node.js';
 import { compareEpochs, type Epoch, type View } from './membership.js';
-import { judgeQuorum, type QuorumVerdict, type Votes } from './quorum.js';
+import type { Votes } from './quorum.js';
 
 export type LeaseMessage =
   | { readonly type: 'ping'; readonly epoch: Epoch; readonly t0: number }
@@ -27,18 +27,31 @@ export interface LeaseTiming {
 
 export interface LeaseState {
   readonly epoch: Epoch | null;
-  /** Per member, until when its last answer vouches for this view. */
-  readonly grants: ReadonlyMap<NodeNo, number>;
+  /**
+   * Per member, until when its last answer vouches for this view, as a flat list of pairs
+   * (member, until, member, until, ...): every answer replaces it, and copying a short list of
+   * numbers is much cheaper than copying a Map. Read it with grantOf.
+   */
+  readonly grants: readonly number[];
   readonly nextPingMs: number;
 }
 
+const NO_GRANTS: readonly number[] = Object.freeze([]);
+
+/** Until when `member`'s last answer vouches for the view; -Infinity without one. */
+export function grantOf(s: LeaseState, member: NodeNo): number {
+  const g = s.grants;
+  for (let i = 0; i < g.length; i += 2) if (g[i] === member) return g[i + 1] as number;
+  return -Infinity;
+}
+
 export function createLease(nowMs: number): LeaseState {
-  return { epoch: null, grants: new Map(), nextPingMs: nowMs };
+  return { epoch: null, grants: NO_GRANTS, nextPingMs: nowMs };
 }
 
 /** A new view: grants of the old one count no more. */
 export function leaseOnView(s: LeaseState, view: View, nowMs: number): LeaseState {
-  return { epoch: view.epoch, grants: new Map(), nextPingMs: Math.min(s.nextPingMs, nowMs) };
+  return { epoch: view.epoch, grants: NO_GRANTS, nextPingMs: Math.min(s.nextPingMs, nowMs) };
 }
 
 export interface LeaseSend {
@@ -75,8 +88,14 @@ export function leaseOnMessage(
     return { state: s, sends: [{ to: from, msg: { type: 'pong', epoch: msg.epoch, t0: msg.t0 } }] };
   }
   const until = msg.t0 + timing.leaseMs;
-  if ((s.grants.get(from) ?? -Infinity) >= until) return { state: s, sends: [] };
-  return { state: { ...s, grants: new Map(s.grants).set(from, until) }, sends: [] };
+  const g = s.grants;
+  let i = 0;
+  while (i < g.length && g[i] !== from) i += 2;
+  if (i < g.length && (g[i + 1] as number) >= until) return { state: s, sends: [] };
+  const grants = g.slice();
+  grants[i] = from;
+  grants[i + 1] = until;
+  return { state: { epoch: s.epoch, grants, nextPingMs: s.nextPingMs }, sends: [] };
 }
 
 /**
@@ -90,18 +109,31 @@ export function leaseUntil(
   self: NodeNo,
   votes: Votes,
   nowMs: number,
-  /** Whether a verdict is quorum enough: 'majority' only, unless the partition holds the tie. */
-  enough: (v: QuorumVerdict) => boolean = (v) => v === 'majority',
+  /** The partition holds the tie-breaker: exactly half of the votes is a quorum too. */
+  tieHeld = false,
 ): number {
   if (!view) return -Infinity;
-  // Drop grants from the soonest to expire until the rest no longer make a quorum.
-  const live = view.members
-    .filter((m) => m !== self && (s.grants.get(m) ?? -Infinity) > nowMs)
-    .sort((a, b) => (s.grants.get(a) ?? 0) - (s.grants.get(b) ?? 0));
-  if (!enough(judgeQuorum(votes, [self, ...live]))) return -Infinity;
-  for (let i = 0; i < live.length; i++) {
-    const rest = [self, ...live.slice(i + 1)];
-    if (!enough(judgeQuorum(votes, rest))) return s.grants.get(live[i] as NodeNo) ?? nowMs;
+  // Drop grants from the soonest to expire until the rest no longer make a quorum. A majority
+  // counts, and exactly half when the partition holds the tie-breaker: this only needs the
+  // votes the rest hold.
+  const quorate = (h: number): boolean =>
+    h * 2 > votes.total || (tieHeld && h > 0 && h * 2 === votes.total);
+  const live: { readonly until: number; readonly votes: number }[] = [];
+  let held = votes.byNode.get(self) ?? 0;
+  for (const m of view.members) {
+    if (m === self) continue;
+    const until = grantOf(s, m);
+    if (until > nowMs) {
+      const v = votes.byNode.get(m) ?? 0;
+      live.push({ until, votes: v });
+      held += v;
+    }
+  }
+  if (!quorate(held)) return -Infinity;
+  live.sort((a, b) => a.until - b.until);
+  for (const g of live) {
+    held -= g.votes;
+    if (!quorate(held)) return g.until;
   }
   return Infinity; // this node's own vote is a quorum (a one-node cluster)
 }

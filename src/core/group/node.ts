@@ -453,10 +453,9 @@ function mayHoldUntil(s: GroupNodeState, nowMs: number): number {
   const tie = s.quorum === 'tie';
   const tieEnd = tie ? tieUntil(s) : Infinity;
   if (!s.config.lease) return tieEnd;
-  const enough = (v: QuorumVerdict): boolean => v === 'majority' || (tie && v === 'tie');
   return Math.min(
     tieEnd,
-    leaseUntil(s.lease, s.agreement.view, s.self, s.config.votes, nowMs, enough),
+    leaseUntil(s.lease, s.agreement.view, s.self, s.config.votes, nowMs, tie),
   );
 }
 
