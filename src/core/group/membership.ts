@@ -13,14 +13,7 @@
 //   events, derived by the new leader from the latest view its members report.
 
 import type { NodeNo } from '../cluster/node.js';
-import {
-  mergeRows,
-  myViewMemo,
-  newer,
-  type Row,
-  type Rows,
-  type ViewMemo,
-} from './connectivity.js';
+import { mergeRows, myViewMemo, type Row, type Rows, type ViewMemo } from './connectivity.js';
 
 export interface Epoch {
   readonly n: number;
@@ -238,12 +231,34 @@ function gossip(s: MembershipState, to: readonly NodeNo[], always: boolean): Sen
   return to.map((peer) => ({ to: peer, msg }));
 }
 
-/** The rows we hold that are newer than those in `known`. */
+/**
+ * The rows we hold that are newer than those in `known` (a digest: one entry per node). Runs on
+ * every gossip message, so it looks entries up by a scan that starts where the last one was
+ * found (digests list rows in similar orders) instead of building a Map.
+ */
 function missing(rows: Rows, known: readonly Known[]): Row[] {
-  const theirs = new Map(
-    known.map(([node, incarnation, version]) => [node, { incarnation, version }]),
-  );
-  return [...rows.values()].filter((r) => newer(r, theirs.get(r.node)));
+  const out: Row[] = [];
+  const k = known.length;
+  let at = 0;
+  for (const r of rows.values()) {
+    let theirs: Known | undefined;
+    for (let c = 0; c < k; c++) {
+      const i = at + c < k ? at + c : at + c - k;
+      const e = known[i] as Known;
+      if (e[0] === r.node) {
+        theirs = e;
+        at = i + 1 < k ? i + 1 : 0;
+        break;
+      }
+    }
+    if (
+      theirs === undefined ||
+      r.incarnation > theirs[1] ||
+      (r.incarnation === theirs[1] && r.version > theirs[2])
+    )
+      out.push(r);
+  }
+  return out;
 }
 
 /** After any change: start a view change when the rule makes this node the leader of a new view. */
