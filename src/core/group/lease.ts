@@ -1,22 +1,36 @@
 // The holding lease: a node may hold exclusive resource groups only while members of its view
 // holding a quorum of votes have recently confirmed that they are still in the same view. Pure.
 //
-// The node pings every member of its view with its own clock's time t0 and the view's epoch; a
-// member answers only while it is in that same view. An answer extends that member's grant to
-// t0 + leaseMs: t0 is taken before the ping left, so the grant ends no later than leaseMs
-// after the member answered, whatever the delays on the way. A member that moves to another
-// view answers no more, so the node's lease runs out at most leaseMs after that member's view
-// change, and a survivor that waits more than leaseMs after its view change before taking a
-// group over can never overlap with the node that held it (the node also has to notice: it is
-// woken at its lease's end). A node stopped (paused) past its lease cannot release anything;
-// the dead man switch resets it.
+// Every node pings every member of its view with its own clock's time t0 and the view's epoch.
+// A member vouches for the pinger by echoing that t0 back, and only while it is in that same
+// view: the echo rides on the member's own next ping to the pinger (every member pings every
+// other anyway), so a pair of nodes exchanges one message per round instead of a ping and a
+// pong each way. An echo of t0 extends that member's grant to t0 + leaseMs: t0 is taken before
+// the ping left, and the member echoes it later still, so the grant ends no later than leaseMs
+// after the member last vouched, whatever the delays on the way (an echo held back by the
+// member's round only shortens the grant as seen from the pinger). A member that moves to
+// another view echoes no more (its pings carry the new epoch, which the node ignores, and it
+// forgets the t0s it heard in the old view), so the node's lease runs out at most leaseMs after
+// that member's view change, and a survivor that waits more than leaseMs after its view change
+// before taking a group over can never overlap with the node that held it (the node also has
+// to notice: it is woken at its lease's end). A node stopped (paused) past its lease cannot
+// release anything; the dead man switch resets it.
+//
+// A `pong` (an echo alone) is still understood: a member that does not ping (not the case
+// today: node.ts ticks the lease on every node with a view) answers a ping with one.
 
 import type { NodeNo } from '../cluster/node.js';
 import { compareEpochs, type Epoch, type View } from './membership.js';
 import type { Votes } from './quorum.js';
 
 export type LeaseMessage =
-  | { readonly type: 'ping'; readonly epoch: Epoch; readonly t0: number }
+  | {
+      readonly type: 'ping';
+      readonly epoch: Epoch;
+      readonly t0: number;
+      /** The t0 of the recipient's latest ping of this epoch that the sender heard, if any. */
+      readonly echo?: number;
+    }
   | { readonly type: 'pong'; readonly epoch: Epoch; readonly t0: number };
 
 export interface LeaseTiming {
@@ -33,25 +47,47 @@ export interface LeaseState {
    * numbers is much cheaper than copying a Map. Read it with grantOf.
    */
   readonly grants: readonly number[];
+  /** Per member, the t0 of its latest ping of this view, to echo (pairs, like grants). */
+  readonly heard: readonly number[];
   readonly nextPingMs: number;
 }
 
-const NO_GRANTS: readonly number[] = Object.freeze([]);
+const NONE: readonly number[] = Object.freeze([]);
 
-/** Until when `member`'s last answer vouches for the view; -Infinity without one. */
-export function grantOf(s: LeaseState, member: NodeNo): number {
-  const g = s.grants;
-  for (let i = 0; i < g.length; i += 2) if (g[i] === member) return g[i + 1] as number;
+/** The value for `member` in a flat list of pairs; -Infinity without one. */
+function pairOf(pairs: readonly number[], member: NodeNo): number {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === member) return pairs[i + 1] as number;
   return -Infinity;
 }
 
-export function createLease(nowMs: number): LeaseState {
-  return { epoch: null, grants: NO_GRANTS, nextPingMs: nowMs };
+/** `pairs` with `member`'s value raised to `value`; the same list when it is not a raise. */
+function raised(pairs: readonly number[], member: NodeNo, value: number): readonly number[] {
+  let i = 0;
+  while (i < pairs.length && pairs[i] !== member) i += 2;
+  if (i < pairs.length && (pairs[i + 1] as number) >= value) return pairs;
+  const out = pairs.slice();
+  out[i] = member;
+  out[i + 1] = value;
+  return out;
 }
 
-/** A new view: grants of the old one count no more. */
+/** Until when `member`'s last echo vouches for the view; -Infinity without one. */
+export function grantOf(s: LeaseState, member: NodeNo): number {
+  return pairOf(s.grants, member);
+}
+
+export function createLease(nowMs: number): LeaseState {
+  return { epoch: null, grants: NONE, heard: NONE, nextPingMs: nowMs };
+}
+
+/** A new view: grants of the old one count no more, and its pings are echoed no more. */
 export function leaseOnView(s: LeaseState, view: View, nowMs: number): LeaseState {
-  return { epoch: view.epoch, grants: NO_GRANTS, nextPingMs: Math.min(s.nextPingMs, nowMs) };
+  return {
+    epoch: view.epoch,
+    grants: NONE,
+    heard: NONE,
+    nextPingMs: Math.min(s.nextPingMs, nowMs),
+  };
 }
 
 export interface LeaseSend {
@@ -68,11 +104,20 @@ export function leaseTick(
   nowMs: number,
 ): { state: LeaseState; sends: LeaseSend[] } {
   if (!view || nowMs < s.nextPingMs) return { state: s, sends: [] };
-  const msg: LeaseMessage = { type: 'ping', epoch: view.epoch, t0: nowMs };
-  return {
-    state: { ...s, nextPingMs: nowMs + timing.renewMs },
-    sends: view.members.filter((m) => m !== self).map((to) => ({ to, msg })),
-  };
+  const epoch = view.epoch;
+  const sends: LeaseSend[] = [];
+  for (const to of view.members) {
+    if (to === self) continue;
+    const echo = pairOf(s.heard, to);
+    sends.push({
+      to,
+      msg:
+        echo === -Infinity
+          ? { type: 'ping', epoch, t0: nowMs }
+          : { type: 'ping', epoch, t0: nowMs, echo },
+    });
+  }
+  return { state: { ...s, nextPingMs: nowMs + timing.renewMs }, sends };
 }
 
 export function leaseOnMessage(
@@ -84,18 +129,13 @@ export function leaseOnMessage(
 ): { state: LeaseState; sends: LeaseSend[] } {
   const same = view !== null && compareEpochs(view.epoch, msg.epoch) === 0;
   if (!same || !view.members.includes(from)) return { state: s, sends: [] };
-  if (msg.type === 'ping') {
-    return { state: s, sends: [{ to: from, msg: { type: 'pong', epoch: msg.epoch, t0: msg.t0 } }] };
-  }
-  const until = msg.t0 + timing.leaseMs;
-  const g = s.grants;
-  let i = 0;
-  while (i < g.length && g[i] !== from) i += 2;
-  if (i < g.length && (g[i + 1] as number) >= until) return { state: s, sends: [] };
-  const grants = g.slice();
-  grants[i] = from;
-  grants[i + 1] = until;
-  return { state: { epoch: s.epoch, grants, nextPingMs: s.nextPingMs }, sends: [] };
+  // A ping: remember its t0 to echo (the latest, as pings may be reordered), and take its echo.
+  // A pong: an echo alone.
+  const echo = msg.type === 'ping' ? msg.echo : msg.t0;
+  const heard = msg.type === 'ping' ? raised(s.heard, from, msg.t0) : s.heard;
+  const grants = echo === undefined ? s.grants : raised(s.grants, from, echo + timing.leaseMs);
+  if (heard === s.heard && grants === s.grants) return { state: s, sends: [] };
+  return { state: { epoch: s.epoch, grants, heard, nextPingMs: s.nextPingMs }, sends: [] };
 }
 
 /**
