@@ -341,10 +341,17 @@ export function onLiveness(
   const sorted = [...new Set(up)].filter((n) => n !== s.self).sort((a, b) => a - b);
   if (sameMembers(sorted, s.up)) return evaluate(s, nowMs, []);
   const next = { ...s, up: sorted, rows: ownRow(s, { hears: sorted }) };
-  // Every peer gets what changed and our digest; a peer we have just started hearing
-  // answers with every row we lack.
-  const sends = gossip(next, sorted, true);
-  return evaluate({ ...next, sentRows: next.rows }, nowMs, sends);
+  // A peer we have just started hearing gets what changed and our digest at once, and answers
+  // with every row we lack. The others get our new row at our next gossip tick (within
+  // gossipMs), with whatever else changes by then: liveness changes come in bursts (a split is
+  // detected peer by peer), and pushing each one to every peer at once, each push with a
+  // digest that every peer answered with the rows it had just received itself, was most of the
+  // membership traffic. Safe: rows only decide which view a leader proposes, and a proposal is
+  // refused until the member's own rows agree, so a row that arrives one tick later can delay a
+  // view change, never make two views of one epoch; and it does arrive, since the tick pushes
+  // every row changed since the last one (sentRows is left as it is here) to every peer heard.
+  const added = sorted.filter((n) => !s.up.includes(n));
+  return evaluate(next, nowMs, gossip(next, added, true));
 }
 
 /** The node's timer: gossip, and retry or time out view changes. */
