@@ -44,7 +44,8 @@ export default tseslint.config(
   {
     // Layering: core imports nothing from Node but types, and nothing from the layers above it.
     files: ['src/core/**/*.ts'],
-    ignores: ['src/core/**/*.test.ts'],
+    // Tests and their helpers (*.test-helper.ts) may use node:assert.
+    ignores: ['src/core/**/*.test.ts', 'src/core/**/*.test-helper.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
