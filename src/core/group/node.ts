@@ -208,7 +208,8 @@ export interface EventError {
  * hearing others), unstable (a view change or events pending), voting (the leader is voting on
  * an event), rp_running / barrier / cbarrier (this node's part of an event runs, waits at a
  * barrier, waits at the closing barrier), done (an event just ended here), error (a command of
- * this node's part failed), stable (nothing to do). `stopping` while a stop's event runs.
+ * this node's part failed), stable (nothing to do). A stopping node shows the state of its stop
+ * event (cmStatus says `stopping`).
  */
 export type CmState =
   | 'init'
