@@ -49,6 +49,8 @@ export type AgreementMessage =
       readonly id: EventId;
       readonly event: ClusterEvent;
       readonly participants: readonly NodeNo[];
+      /** What the caller gives every participant with the decision (AgreementState.decideExtra). */
+      readonly extra?: unknown;
     }
   | { readonly type: 'reached'; readonly id: EventId; readonly barrier: number }
   | {
@@ -65,6 +67,8 @@ export type AgreementMessage =
       readonly mine: readonly ClusterEvent[];
       /** The id of the last event this member finished. */
       readonly lastDone: EventId | null;
+      /** The member's `decideExtra`, for the new leader to merge before it decides anything. */
+      readonly extra?: unknown;
     }
   /** The leader has the member's sync for this epoch. */
   | { readonly type: 'synced'; readonly epoch: Epoch }
@@ -120,6 +124,12 @@ export interface AgreementState {
   /** Lost messages are repaired by re-sending what is outstanding at this time. */
   readonly nextRetryMs: number;
   readonly retryMs: number;
+  /**
+   * Given by the caller, sent with every decision as it leads (and with the repeats), and given
+   * back to each member in its `start` notice: state that a member must have before it runs an
+   * event (the stop records of the cluster manager). Undefined: nothing is added.
+   */
+  readonly decideExtra: unknown;
 }
 
 const DONE_KEYS = 256;
@@ -147,10 +157,14 @@ export type AgreementNotice =
       readonly id: EventId;
       readonly event: ClusterEvent;
       readonly participants: readonly NodeNo[];
+      /** The leader's `decideExtra` (untrusted: it came from the network). */
+      readonly extra?: unknown;
     }
   | { readonly type: 'released'; readonly id: EventId; readonly barrier: number }
   | { readonly type: 'done'; readonly id: EventId; readonly event: ClusterEvent }
-  | { readonly type: 'abandoned'; readonly id: EventId; readonly event: ClusterEvent };
+  | { readonly type: 'abandoned'; readonly id: EventId; readonly event: ClusterEvent }
+  /** As leader: a member's sync carried its `decideExtra` (untrusted: from the network). */
+  | { readonly type: 'extra'; readonly from: NodeNo; readonly extra: unknown };
 
 export interface AgreementOutput {
   readonly state: AgreementState;
@@ -179,6 +193,7 @@ export function createAgreement(self: NodeNo, settleMs: number, retryMs = 300): 
     heardLeader: false,
     nextRetryMs: 0,
     retryMs,
+    decideExtra: undefined,
   };
 }
 
@@ -274,16 +289,7 @@ export function onView(
     // as the leader of an earlier view is the new leader's business now.
     const mineRunning = s.running?.participants.includes(s.self) ? s.running : null;
     a.state = { ...a.state, queue: [], running: mineRunning, reachedBy: new Map() };
-    a.sends.push({
-      to: leader,
-      msg: {
-        type: 'sync',
-        epoch: view.epoch,
-        running: mineRunning,
-        mine: s.mine,
-        lastDone: s.lastDone,
-      },
-    });
+    a.sends.push({ to: leader, msg: syncMsg(s, view.epoch, mineRunning) });
   }
   return step(a, nowMs, priority);
 }
@@ -373,7 +379,7 @@ function retransmit(a: Acc): void {
         if (!reachedAny)
           a.sends.push({
             to: m,
-            msg: { type: 'decide', id: r.id, event: r.event, participants: r.participants },
+            msg: decideMsg(s, r.id, r.event, r.participants),
           });
         for (const k of r.released)
           a.sends.push({
@@ -387,7 +393,7 @@ function retransmit(a: Acc): void {
   if (!s.heardLeader) {
     a.sends.push({
       to: leader,
-      msg: { type: 'sync', epoch: view.epoch, running: r, mine: s.mine, lastDone: s.lastDone },
+      msg: syncMsg(s, view.epoch, r),
     });
   } else if (s.mine.length > 0) {
     a.sends.push({ to: leader, msg: { type: 'submit', events: s.mine } });
@@ -432,6 +438,7 @@ export function onAgreementMessage(
         const awaiting = new Set(s.awaitingSync);
         awaiting.delete(from);
         const fresh = msg.mine.filter((e) => !isDone(s, e));
+        if (msg.extra !== undefined) a.notices.push({ type: 'extra', from, extra: msg.extra });
         a.state = {
           ...s,
           awaitingSync: awaiting,
@@ -480,7 +487,7 @@ export function onAgreementMessage(
       // that arrives late must not start a part nobody waits for. (A new leader re-sends the
       // older decision only to members that reported running it, which ignore the repeat.)
       if (from === leader && compareEpochs(msg.id.epoch, view.epoch) === 0) {
-        start(a, msg.id, msg.event, msg.participants);
+        start(a, msg.id, msg.event, msg.participants, msg.extra);
       }
       break;
     case 'reached':
@@ -561,7 +568,31 @@ function resolveRunning(a: Acc): void {
   };
 }
 
-function start(a: Acc, id: EventId, event: ClusterEvent, participants: readonly NodeNo[]): void {
+/** A member's sync, with the caller's extra when it set one (no field at all otherwise). */
+function syncMsg(s: AgreementState, epoch: Epoch, running: Running | null): AgreementMessage {
+  const base = { type: 'sync', epoch, running, mine: s.mine, lastDone: s.lastDone } as const;
+  return s.decideExtra === undefined ? base : { ...base, extra: s.decideExtra };
+}
+
+/** A decision, with the caller's extra when it set one (no field at all otherwise). */
+function decideMsg(
+  s: AgreementState,
+  id: EventId,
+  event: ClusterEvent,
+  participants: readonly NodeNo[],
+): AgreementMessage {
+  return s.decideExtra === undefined
+    ? { type: 'decide', id, event, participants }
+    : { type: 'decide', id, event, participants, extra: s.decideExtra };
+}
+
+function start(
+  a: Acc,
+  id: EventId,
+  event: ClusterEvent,
+  participants: readonly NodeNo[],
+  extra?: unknown,
+): void {
   const s = a.state;
   if (s.running && compareEventIds(s.running.id, id) >= 0) return;
   if (s.lastDone && compareEventIds(s.lastDone, id) >= 0) return;
@@ -572,7 +603,11 @@ function start(a: Acc, id: EventId, event: ClusterEvent, participants: readonly 
     queue: s.queue.filter((e) => e.key !== event.key),
     reachedBy: new Map(),
   };
-  a.notices.push({ type: 'start', id, event, participants });
+  a.notices.push(
+    extra === undefined
+      ? { type: 'start', id, event, participants }
+      : { type: 'start', id, event, participants, extra },
+  );
 }
 
 function release(
@@ -631,14 +666,7 @@ function step(a: Acc, nowMs: number, priority: Priority): AgreementOutput {
   if (v) {
     if (view.members.every((m) => v.approved.has(m))) {
       a.state = { ...a.state, vote: null };
-      a.sends.push(
-        ...toOthers(s, view.members, {
-          type: 'decide',
-          id: v.id,
-          event: v.event,
-          participants: view.members,
-        }),
-      );
+      a.sends.push(...toOthers(s, view.members, decideMsg(s, v.id, v.event, view.members)));
       start(a, v.id, v.event, view.members);
     }
     return out(a);

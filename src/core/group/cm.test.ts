@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestCluster as Cluster } from './cluster.test-helper.js';
-import { cmState, cmStatus, type GroupConfig } from './node.js';
+import { cmState, cmStatus, parseStops, type GroupConfig } from './node.js';
 import { votesOf } from './quorum.js';
 
 const base: GroupConfig = {
@@ -118,6 +118,36 @@ describe('cluster manager', () => {
     assert.deepEqual(c.holder('rg_a'), [1], 'still running on node 1');
     assert.equal(c.state(3).stops.get(1)?.mode, 'forced');
     assert.deepEqual(c.state(3).stops.get(1)?.groups, ['rg_a']);
+  });
+
+  it('a node that restarts after a forced stop learns it with the next decision, and takes nothing over', () => {
+    const c = new Cluster([1, 2, 3], base);
+    c.run(3000);
+    c.operator(1, { type: 'stop', mode: 'forced' });
+    c.run(8000);
+    // Node 2 restarts with an empty state: rg_a's list puts it first among the members now,
+    // but rg_a still runs on node 1 (the harness fails on a second holder).
+    c.boot(2);
+    c.run(16_000);
+    assert.deepEqual(c.holder('rg_a'), [1]);
+    assert.equal(c.state(2).stops.get(1)?.mode, 'forced');
+    assert.equal(cmState(c.state(2)), 'stable');
+  });
+
+  it('rejects malformed stop records from the network', () => {
+    const since = { epoch: { n: 3, leader: 1, inc: 1 }, seq: 2 };
+    const good = { records: [{ node: 1, mode: 'forced', groups: ['rg_a'], since }], ups: [] };
+    assert.deepEqual(parseStops(good), good);
+    for (const bad of [
+      null,
+      'x',
+      { records: [] },
+      { records: [{ ...good.records[0], mode: 'sideways' }], ups: [] },
+      { records: [{ ...good.records[0], groups: [1] }], ups: [] },
+      { records: [{ ...good.records[0], since: { epoch: {}, seq: 1 } }], ups: [] },
+      { records: [], ups: [[1]] },
+    ])
+      assert.equal(parseStops(bad), null, JSON.stringify(bad));
   });
 
   it('on quorum loss releases the exclusive groups, or with freeze keeps them', () => {

@@ -93,7 +93,7 @@ export interface StopRecord {
   readonly since: EventId;
 }
 
-/** Cluster manager messages: an event in error, the operator's resume, the stop records. */
+/** Cluster manager messages: an event in error, the operator's resume, the tie-breaker. */
 export type CmMessage =
   | {
       readonly type: 'error';
@@ -112,11 +112,6 @@ export type CmMessage =
       readonly epoch: Epoch;
       readonly t0: number;
       readonly remainingMs: number;
-    }
-  | {
-      readonly type: 'stops';
-      readonly records: readonly StopRecord[];
-      readonly ups: readonly (readonly [NodeNo, EventId])[];
     };
 
 export type GroupMessage =
@@ -359,16 +354,6 @@ function fromMembership(
       left,
       quorum,
     });
-    // Joining members learn which nodes are stopped from the leader.
-    if (view.members[0] === s.self && joined.length > 0 && state.stops.size > 0) {
-      const msg: CmMessage = {
-        type: 'stops',
-        records: [...state.stops.values()],
-        ups: [...state.ups],
-      };
-      for (const to of joined)
-        if (to !== s.self) fx.push({ type: 'send', to, msg: { layer: 'cm', msg } });
-    }
     if (state.part) state = stepPart(state, { type: 'view', members: view.members }, nowMs, fx);
     state = fromAgreement(
       state,
@@ -392,8 +377,20 @@ function fromAgreement(
   for (const n of o.notices) {
     switch (n.type) {
       case 'start':
+        if (n.extra !== undefined) {
+          const stops = parseStops(n.extra);
+          if (stops) state = mergeStops(state, stops);
+          else log(fx, 'warn', 'stop records from the leader are malformed: ignored');
+        }
         state = startPart(state, n.id, n.event, nowMs, fx);
         break;
+      case 'extra': {
+        // A member's stop records, merged before this leader decides anything in the view.
+        const stops = parseStops(n.extra);
+        if (stops) state = mergeStops(state, stops);
+        else log(fx, 'warn', 'stop records from a member are malformed: ignored', { from: n.from });
+        break;
+      }
       case 'released': {
         const p = state.part;
         if (!p || !sameId(p.id, n.id)) break;
@@ -583,16 +580,80 @@ function recordStops(s: GroupNodeState, id: EventId, e: ClusterEvent): GroupNode
   if (e.name === 'node_up') {
     const stops = new Map(s.stops);
     stops.delete(e.node);
-    return { ...s, stops, ups: new Map(s.ups).set(e.node, id) };
+    return withExtra({ ...s, stops, ups: new Map(s.ups).set(e.node, id) });
   }
   if (e.name === 'node_down' && (mode === 'graceful' || mode === 'takeover' || mode === 'forced')) {
     const target = targetOf(s);
     const groups =
       mode === 'takeover' ? [] : [...target].filter(([, n]) => n === e.node).map(([g]) => g);
     const record: StopRecord = { node: e.node, mode, groups, since: id };
-    return { ...s, stops: new Map(s.stops).set(e.node, record) };
+    return withExtra({ ...s, stops: new Map(s.stops).set(e.node, record) });
   }
   return s;
+}
+
+/** The stop records as the leader sends them with every decision. */
+interface StopsPayload {
+  readonly records: readonly StopRecord[];
+  readonly ups: readonly (readonly [NodeNo, EventId])[];
+}
+
+/**
+ * Every decision this node sends as the leader carries its stop records (when it has any), so
+ * no member runs an event, and places groups, without knowing which nodes were stopped: a
+ * member that joined after a forced stop would otherwise take over groups still running on the
+ * stopped node.
+ */
+function withExtra(s: GroupNodeState): GroupNodeState {
+  const extra: StopsPayload | undefined =
+    s.stops.size === 0 ? undefined : { records: [...s.stops.values()], ups: [...s.ups] };
+  return { ...s, agreement: { ...s.agreement, decideExtra: extra } };
+}
+
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
+
+function isEventId(x: unknown): x is EventId {
+  if (typeof x !== 'object' || x === null) return false;
+  const { epoch, seq } = x as { epoch?: unknown; seq?: unknown };
+  if (!isCount(seq) || typeof epoch !== 'object' || epoch === null) return false;
+  const { n, leader, inc } = epoch as { n?: unknown; leader?: unknown; inc?: unknown };
+  return isCount(n) && isCount(leader) && isCount(inc);
+}
+
+/** The leader's stop records, checked (they came from the network); null when malformed. */
+export function parseStops(x: unknown): StopsPayload | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const { records, ups } = x as { records?: unknown; ups?: unknown };
+  if (!Array.isArray(records) || !Array.isArray(ups)) return null;
+  const modes: readonly unknown[] = ['graceful', 'takeover', 'forced'];
+  for (const r of records as unknown[]) {
+    if (typeof r !== 'object' || r === null) return null;
+    const { node, mode, groups, since } = r as Record<string, unknown>;
+    if (!isCount(node) || !modes.includes(mode) || !isEventId(since)) return null;
+    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) return null;
+  }
+  for (const u of ups as unknown[])
+    if (!Array.isArray(u) || u.length !== 2 || !isCount(u[0]) || !isEventId(u[1])) return null;
+  return x as StopsPayload;
+}
+
+/** Merges stop records: the newer record of a node wins; a node_up after a stop clears it. */
+function mergeStops(s: GroupNodeState, p: StopsPayload): GroupNodeState {
+  const stops = new Map(s.stops);
+  const ups = new Map(s.ups);
+  for (const [n, id] of p.ups) {
+    const mineUp = ups.get(n);
+    if (!mineUp || compareEventIds(id, mineUp) > 0) ups.set(n, id);
+  }
+  for (const r of p.records) {
+    const have = stops.get(r.node);
+    if (!have || compareEventIds(r.since, have.since) > 0) stops.set(r.node, r);
+  }
+  for (const [n, r] of stops) {
+    const up = ups.get(n);
+    if (up && compareEventIds(up, r.since) > 0) stops.delete(n);
+  }
+  return withExtra({ ...s, stops, ups });
 }
 
 function startPart(
@@ -954,25 +1015,6 @@ function onCm(
       const until = msg.t0 + Math.min(msg.remainingMs, cap);
       if (until <= s.tie.leaderUntil) return s;
       return { ...s, tie: { ...s.tie, leaderUntil: until } };
-    }
-    case 'stops': {
-      const stops = new Map(s.stops);
-      const ups = new Map(s.ups);
-      for (const [n, id] of msg.ups) {
-        const mineUp = ups.get(n);
-        if (!mineUp || compareEventIds(id, mineUp) > 0) ups.set(n, id);
-      }
-      for (const r of msg.records) {
-        const up = ups.get(r.node);
-        if (up && compareEventIds(up, r.since) > 0) continue;
-        const have = stops.get(r.node);
-        if (!have || compareEventIds(r.since, have.since) > 0) stops.set(r.node, r);
-      }
-      for (const [n, r] of stops) {
-        const up = ups.get(n);
-        if (up && compareEventIds(up, r.since) > 0) stops.delete(n);
-      }
-      return { ...s, stops, ups };
     }
   }
 }
