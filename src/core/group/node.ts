@@ -77,6 +77,7 @@ import {
   executorStatus,
   stepExecutor,
   type CommandFailure,
+  type ExecutorEffect,
   type ExecutorInput,
   type ExecutorState,
 } from '../events/executor.js';
@@ -95,13 +96,7 @@ export interface StopRecord {
 
 /** Cluster manager messages: an event in error, the operator's resume, the tie-breaker. */
 export type CmMessage =
-  | {
-      readonly type: 'error';
-      readonly id: EventId;
-      readonly event: string;
-      readonly groups: readonly string[];
-      readonly message: string;
-    }
+  | ({ readonly type: 'error' } & EventError)
   | { readonly type: 'resume' }
   | { readonly type: 'resumed'; readonly id: EventId }
   /** A member of a tie view asks its leader whether the partition holds the tie-breaker. */
@@ -706,10 +701,28 @@ function startPart(
   return stepPart({ ...s, part, runs: s.runs + 1 }, { type: 'start' }, nowMs, fx);
 }
 
-/** A command of the executor, as the runner runs it: event scripts through the script runner. */
-function runnable(s: GroupNodeState, command: string): string {
-  const first = command.trim().split(/\s+/)[0] ?? '';
-  return first.includes('/') ? command : `${s.config.scriptRunner ?? 'haven-event'} ${command}`;
+/**
+ * A command of an executor (the event's part, or a local program), as the runner runs it:
+ * event scripts through the script runner, and the run id prefixed with the executor's serial
+ * (onRunResult takes it off again).
+ */
+function runEffect(
+  s: GroupNodeState,
+  serial: number,
+  e: Extract<ExecutorEffect, { type: 'run' }>,
+): NodeEffect<GroupMessage> {
+  const first = e.command.trim().split(/\s+/)[0] ?? '';
+  const command = first.includes('/')
+    ? e.command
+    : `${s.config.scriptRunner ?? 'haven-event'} ${e.command}`;
+  return {
+    type: 'run',
+    runId: `${String(serial)}/${e.runId}`,
+    command,
+    args: e.args,
+    env: e.env,
+    timeoutMs: e.timeoutMs,
+  };
 }
 
 /** Feeds the running part's executor and carries out what it asks. */
@@ -728,14 +741,7 @@ function stepPart(
   for (const e of r.effects) {
     switch (e.type) {
       case 'run':
-        fx.push({
-          type: 'run',
-          runId: `${String(p0.serial)}/${e.runId}`,
-          command: runnable(s, e.command),
-          args: e.args,
-          env: e.env,
-          timeoutMs: e.timeoutMs,
-        });
+        fx.push(runEffect(s, p0.serial, e));
         break;
       case 'barrier-reached': {
         const p = mine(s);
@@ -761,28 +767,14 @@ function stepPart(
       case 'error': {
         const p = mine(s);
         if (!p) break;
-        s = { ...s, part: { ...p, error: e.failure } };
-        s = inError(
-          s,
-          s.self,
-          p.id,
-          p.event.name,
-          [...p.releases, ...p.acquires],
-          e.failure.message,
-          nowMs,
-          fx,
-        );
-        toMembers(
-          s,
-          {
-            type: 'error',
-            id: p.id,
-            event: p.event.name,
-            groups: [...p.releases, ...p.acquires],
-            message: e.failure.message,
-          },
-          fx,
-        );
+        const error: EventError = {
+          id: p.id,
+          event: p.event.name,
+          groups: [...p.releases, ...p.acquires],
+          message: e.failure.message,
+        };
+        s = inError({ ...s, part: { ...p, error: e.failure } }, s.self, error, nowMs, fx);
+        toMembers(s, { type: 'error', ...error }, fx);
         break;
       }
       case 'config_too_long':
@@ -811,13 +803,11 @@ function stepPart(
 function inError(
   s: GroupNodeState,
   node: NodeNo,
-  id: EventId,
-  event: string,
-  groups: readonly string[],
-  message: string,
+  error: EventError,
   nowMs: number,
   fx: Effects,
 ): GroupNodeState {
+  const { id, event, groups, message } = error;
   log(fx, 'error', 'event in error', { node, event, eventId: idText(id), groups, message });
   const errors = new Map(s.errors).set(node, { id, event, groups, message });
   return startLocal({ ...s, errors }, 'event_error', idText(id), nowMs, fx);
@@ -870,14 +860,7 @@ function stepLocal(
   for (const e of r.effects) {
     switch (e.type) {
       case 'run':
-        fx.push({
-          type: 'run',
-          runId: `${String(serial)}/${e.runId}`,
-          command: runnable(s, e.command),
-          args: e.args,
-          env: e.env,
-          timeoutMs: e.timeoutMs,
-        });
+        fx.push(runEffect(s, serial, e));
         break;
       case 'end-reached':
         endAt = e.index; // alone: the closing barrier completes at once
@@ -977,11 +960,12 @@ function onCm(
 ): GroupNodeState {
   switch (msg.type) {
     case 'error':
-      return inError(s, from, msg.id, msg.event, msg.groups, msg.message, nowMs, fx);
+      return inError(s, from, msg, nowMs, fx);
     case 'resumed': {
+      const known = s.errors.get(from);
+      if (!known || !sameId(known.id, msg.id)) return s;
       const errors = new Map(s.errors);
-      if (errors.get(from) && sameId((errors.get(from) as EventError).id, msg.id))
-        errors.delete(from);
+      errors.delete(from);
       return { ...s, errors };
     }
     case 'resume':
