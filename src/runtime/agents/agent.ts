@@ -1,0 +1,89 @@
+// Resource agents: what brings one resource (a service IP, a file system, an application, an
+// OCF agent, a systemd unit) online and offline on this node, and tells whether it is healthy.
+// Every agent keeps the same contract (contract.test-helper.ts checks it for each kind):
+//
+// - start and stop are idempotent: starting a started resource, or stopping a stopped one,
+//   succeeds and changes nothing;
+// - every operation has a time limit (from the configuration) and ends by itself: a command
+//   that overruns is killed with its whole process group and the operation fails;
+// - a failure is an AgentError naming the resource, the operation and why (exit status, the
+//   last lines of output, or the timeout), never an unexplained rejection;
+// - monitor answers running, stopped, or failed with a reason; it never changes anything;
+// - every command the agent runs is reported through `onCommand` (the event trace shows it).
+
+import { HavenError } from '../../core/errors.js';
+import type { ResourceKind } from '../../core/config/model.js';
+
+export type AgentOp = 'start' | 'stop' | 'monitor' | 'validate';
+
+/** What monitor found. `failed` is a resource that is there but broken (OCF rc 1, 6...). */
+export type MonitorStatus =
+  | { readonly state: 'running' }
+  | { readonly state: 'stopped' }
+  | { readonly state: 'failed'; readonly reason: string };
+
+/** One command an agent ran, for the event trace. */
+export interface AgentCommand {
+  readonly resource: string;
+  readonly op: AgentOp;
+  /** The command line as a person would type it. */
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly timedOut: boolean;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly startedAtMs: number;
+  readonly durationMs: number;
+}
+
+export interface AgentContext {
+  /** Called once for every command an agent ran, whatever its outcome. */
+  readonly onCommand?: (c: AgentCommand) => void;
+  /** Aborting stops what the operation is running (its process group is killed). */
+  readonly signal?: AbortSignal;
+}
+
+export interface ResourceAgent {
+  readonly resource: string;
+  readonly kind: ResourceKind;
+  /** Brings the resource online; resolves once it is (idempotent). Rejects with AgentError. */
+  start(ctx?: AgentContext): Promise<void>;
+  /** Takes the resource offline; resolves once it is (idempotent). Rejects with AgentError. */
+  stop(ctx?: AgentContext): Promise<void>;
+  /** Reports the resource's state without changing it. Rejects with AgentError only when it
+   * cannot tell at all (the check itself could not run). */
+  monitor(ctx?: AgentContext): Promise<MonitorStatus>;
+  /**
+   * Checks what can be checked on this node before anything runs (the OCF agent exists and
+   * its meta-data accepts the parameters, the unit exists...). Resolves with problems, each a
+   * sentence naming the resource, the field and what to do; empty when all is well.
+   */
+  validate?(ctx?: AgentContext): Promise<readonly string[]>;
+}
+
+export class AgentError extends HavenError<{
+  readonly resource: string;
+  readonly op: AgentOp;
+  readonly reason: string;
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+}> {
+  constructor(
+    resource: string,
+    op: AgentOp,
+    reason: string,
+    extra: { exitCode?: number | null; timedOut?: boolean; cause?: unknown } = {},
+  ) {
+    super('AGENT_FAILED', `${resource}: ${op} failed: ${reason}`, {
+      details: {
+        resource,
+        op,
+        reason,
+        exitCode: extra.exitCode ?? null,
+        timedOut: extra.timedOut ?? false,
+      },
+      ...(extra.cause === undefined ? {} : { cause: extra.cause }),
+    });
+  }
+}
