@@ -21,7 +21,10 @@ if [[ ! -d node_modules || ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
 fi
 
 # Debian packages the test suite needs. Listed here, installed only when missing.
-debs=(${HAVEN_DEBS:-})
+# iproute2 (ip netns, veth, addresses), iputils-arping (gratuitous ARP after an IP takeover),
+# resource-agents (the OCF agents run unmodified), util-linux (mount, losetup), e2fsprogs
+# (mkfs and fsck for file system tests), psmisc (fuser, to find a busy mount's users).
+debs=(iproute2 iputils-arping resource-agents util-linux e2fsprogs psmisc ${HAVEN_DEBS:-})
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
