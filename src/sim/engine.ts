@@ -469,6 +469,9 @@ export class Simulation<S, M> implements World<S> {
         case 'tiebreak':
           this.#tiebreak(n, effect.requestId);
           break;
+        case 'resources':
+          this.#resources(n, effect);
+          break;
         case 'holding':
           this.#trace.record(this.#now, n.no, TraceKind.holding, effect.group, effect.held);
           this.#holdings.set(n.no, effect.group, effect.held, effect.exclusive);
@@ -504,6 +507,7 @@ export class Simulation<S, M> implements World<S> {
         trace.record(t, n.no, TraceKind.start, n.incarnation);
         return;
       case 'run-result':
+      case 'resources-result':
         trace.record(t, n.no, TraceKind.runResult, input);
         return;
       case 'tiebreak-result':
@@ -587,6 +591,23 @@ export class Simulation<S, M> implements World<S> {
       timedOut,
       output: outcome.output ?? '',
     };
+  }
+
+  /**
+   * Bringing resource groups online or offline takes a command's time and always succeeds
+   * here: what the simulator checks is who holds a group (the holding effects), not the
+   * agents, which have their own tests.
+   */
+  #resources(n: SimNode<S, M>, r: Extract<NodeEffect<M>, { type: 'resources' }>): void {
+    this.#stats.commands++;
+    this.#trace.record(this.#now, n.no, TraceKind.run, r.runId, `${r.op} ${r.groups.join(' ')}`);
+    const item = this.#schedule(
+      this.#now + uniform(this.#rCmd, this.#commands.durationMs),
+      K_INPUT,
+      n.index,
+      n.incarnation,
+    );
+    item.input = { type: 'resources-result', runId: r.runId, failed: [] };
   }
 
   #tiebreak(n: SimNode<S, M>, requestId: string): void {

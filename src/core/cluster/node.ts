@@ -30,6 +30,16 @@ export type NodeInput<M> =
       readonly timedOut: boolean;
       readonly output: string;
     }
+  /**
+   * A resources effect has finished: the groups that failed (each with why); every other
+   * group of the request succeeded. A failed acquisition has been rolled back (what was
+   * acquired of the group is released again); a failed release may have left it running.
+   */
+  | {
+      readonly type: 'resources-result';
+      readonly runId: string;
+      readonly failed: readonly { readonly group: string; readonly reason: string }[];
+    }
   /** The answer to a tie-breaker request. */
   | { readonly type: 'tiebreak-result'; readonly requestId: string; readonly granted: boolean }
   /** A local event detected on this node: topology (network_down...) or user-defined. */
@@ -53,6 +63,12 @@ export type OperatorRequest =
   | { readonly type: 'rg-move'; readonly group: string; readonly to: NodeNo }
   | { readonly type: 'rg-online'; readonly group: string; readonly node?: NodeNo }
   | { readonly type: 'rg-offline'; readonly group: string };
+
+/** Operator requests that become cluster events (rg_move, rg_online, rg_offline). */
+export type GroupRequest = Extract<
+  OperatorRequest,
+  { readonly type: 'rg-move' | 'rg-online' | 'rg-offline' }
+>;
 
 /** Effects a node asks its runner to carry out. */
 export type NodeEffect<M> =
@@ -79,6 +95,18 @@ export type NodeEffect<M> =
       readonly group: string;
       readonly held: boolean;
       readonly exclusive: boolean;
+    }
+  /**
+   * Bring resource groups online (acquire: each group's resources in order) or offline
+   * (release: in reverse order) on this node; the result comes back as a resources-result
+   * input with the same runId. A runId starting with `halt:` is an emergency release (quorum
+   * or lease lost): its result is only logged.
+   */
+  | {
+      readonly type: 'resources';
+      readonly runId: string;
+      readonly op: 'acquire' | 'release';
+      readonly groups: readonly string[];
     }
   /** Ask the tie-breaker (disk lease or quorum server) for the tie; answered by tiebreak-result. */
   | { readonly type: 'tiebreak'; readonly requestId: string }

@@ -15,6 +15,9 @@ import {
 export type Run = Extract<NodeEffect<GroupMessage>, { type: 'run' }>;
 /** How a command ends: its exit status and how long it takes (default 0 after 7 ms). */
 export type Outcome = (node: NodeNo, run: Run) => { exitCode: number; ms?: number } | undefined;
+export type Resources = Extract<NodeEffect<GroupMessage>, { type: 'resources' }>;
+/** Which groups of a resources request fail, and why (default: none, after 3 ms). */
+export type ResourceOutcome = (node: NodeNo, r: Resources) => Record<string, string> | undefined;
 
 export class TestCluster {
   now = 0;
@@ -25,6 +28,9 @@ export class TestCluster {
   readonly holders = new Map<string, Set<NodeNo>>();
   readonly exited = new Set<NodeNo>();
   outcome: Outcome = () => undefined;
+  resourceOutcome: ResourceOutcome = () => undefined;
+  /** Every resources request, by node, in order: "acquire g1 g2", "release g1". */
+  readonly resourceOps = new Map<NodeNo, string[]>();
   /** Sees every message and result just before it is delivered. */
   onDeliver: (to: NodeNo, input: NodeInput<GroupMessage>) => void = () => undefined;
   /** The tie-breaker: one renewable lease of 2 s, answered in 5 ms. */
@@ -108,6 +114,21 @@ export class TestCluster {
             timedOut: false,
             output: `out of ${e.command}`,
           },
+        });
+        break;
+      }
+      case 'resources': {
+        const list = this.resourceOps.get(n) ?? [];
+        list.push(`${e.op} ${e.groups.join(' ')}`);
+        this.resourceOps.set(n, list);
+        const failed = Object.entries(this.resourceOutcome(n, e) ?? {}).map(([group, reason]) => ({
+          group,
+          reason,
+        }));
+        this.pending.push({
+          at: this.now + 3,
+          to: n,
+          input: { type: 'resources-result', runId: e.runId, failed },
         });
         break;
       }

@@ -25,7 +25,14 @@
 // it, unmanaged, and nobody takes over. Every node records the stop, so that the node_down that
 // follows the departure moves nothing; the node's next node_up clears it.
 
-import type { NodeEffect, NodeInput, NodeMachine, NodeNo, StepResult } from '../cluster/node.js';
+import type {
+  GroupRequest,
+  NodeEffect,
+  NodeInput,
+  NodeMachine,
+  NodeNo,
+  StepResult,
+} from '../cluster/node.js';
 import {
   agreementWakeAt,
   createAgreement,
@@ -59,6 +66,14 @@ import {
 } from './membership.js';
 import { judgeQuorum, type QuorumVerdict, type Votes } from './quorum.js';
 import {
+  NO_RESOURCES,
+  firstAvailablePlanner,
+  newerResources,
+  parseResources,
+  type Planner,
+  type ResourceState,
+} from './resources.js';
+import {
   createLease,
   leaseOnMessage,
   leaseOnView,
@@ -76,7 +91,6 @@ import {
   createExecutor,
   executorStatus,
   stepExecutor,
-  type CommandFailure,
   type ExecutorEffect,
   type ExecutorInput,
   type ExecutorState,
@@ -144,6 +158,11 @@ export interface GroupConfig {
   readonly scriptRunner?: string;
   /** Exclusive resource groups and their node lists, highest priority first. */
   readonly groups?: readonly { readonly name: string; readonly nodes: readonly NodeNo[] }[];
+  /**
+   * Computes each placement event's plan (resources.ts); the same on every node. Default: the
+   * first available node of each group's list (firstAvailablePlanner).
+   */
+  readonly planner?: Planner;
   /** How long after a view change an acquisition waits (see the top of this file). */
   readonly takeoverDelayMs?: number;
   /** The holding lease (lease.ts); without it, quorum alone decides. */
@@ -174,8 +193,15 @@ interface Part {
   readonly acquires: readonly string[];
   /** Barrier 0 completed; the acquisition (and so the next segment) waits until then. */
   readonly deferredUntil: number | null;
-  /** Why the part is in error, until the operator resumes it. */
-  readonly error: CommandFailure | null;
+  /** Groups being released or acquired now (a resources effect awaits its result). */
+  readonly pending: {
+    readonly op: 'acquire' | 'release';
+    readonly groups: readonly string[];
+  } | null;
+  /** A release failed: these groups may still run here; the part waits for the operator. */
+  readonly unreleased: readonly string[];
+  /** Why the part is in error (a command, or a release), until the operator resumes it. */
+  readonly error: { readonly message: string } | null;
 }
 
 /** config_too_long or event_error, run on this node alone beside the event it is about. */
@@ -235,6 +261,10 @@ export interface GroupNodeState {
   readonly quorum: QuorumVerdict | null;
   /** Exclusive groups this node holds (acquired, or being acquired). */
   readonly held: ReadonlySet<string>;
+  /** The cluster's resource state (resources.ts): the last plan, overrides, failures. */
+  readonly resources: ResourceState;
+  /** Groups that failed to come online here, with why, until the next plan places them. */
+  readonly groupErrors: ReadonlyMap<string, string>;
   /** When this node committed its current view. */
   readonly viewSinceMs: number;
   readonly lease: LeaseState;
@@ -280,6 +310,8 @@ export function createGroupNode(
     locals: [],
     quorum: null,
     held: new Set(),
+    resources: NO_RESOURCES,
+    groupErrors: new Map(),
     viewSinceMs: nowMs,
     lease: createLease(nowMs),
     stops: new Map(),
@@ -434,6 +466,7 @@ function letGo(s: GroupNodeState, why: string, fx: Effects): GroupNodeState {
   if (s.held.size === 0) return s;
   const groups = [...s.held].sort();
   for (const group of groups) fx.push({ type: 'holding', group, held: false, exclusive: true });
+  fx.push({ type: 'resources', runId: `halt:${String(s.runs)}`, op: 'release', groups });
   log(fx, 'warn', `${why}: exclusive groups released`, {
     groups,
     epoch: s.agreement.view ? epochText(s.agreement.view.epoch) : null,
@@ -531,8 +564,8 @@ function fromLease(
   return o.state === s.lease ? s : { ...s, lease: o.state };
 }
 
-/** Events whose program moves groups: membership changes, and rg_move (a re-placement). */
-const PLACEMENT_EVENTS = new Set(['node_up', 'node_down', 'rg_move']);
+/** Events whose program moves groups: membership changes, and the operator's (re-placements). */
+const PLACEMENT_EVENTS = new Set(['node_up', 'node_down', 'rg_move', 'rg_online', 'rg_offline']);
 
 /**
  * Where each exclusive group belongs in a view: the first node of its list that is a member
@@ -556,8 +589,24 @@ export function placement(
   return out;
 }
 
+/** Where the current plan puts each group (exclusive groups: one node). */
 function targetOf(s: GroupNodeState): Map<string, NodeNo> {
-  return placement(s.config.groups, s.agreement.view?.members ?? [], s.stops);
+  const out = new Map<string, NodeNo>();
+  for (const [g, nodes] of Object.entries(s.resources.placement))
+    if (nodes[0] !== undefined) out.set(g, nodes[0]);
+  return out;
+}
+
+/** The plan of a placement event, from the resource state the leader decided it with. */
+function planOf(s: GroupNodeState, id: EventId, event: ClusterEvent): ResourceState {
+  const planner = s.config.planner ?? firstAvailablePlanner(s.config.groups ?? []);
+  const plan = planner({
+    event,
+    members: s.agreement.view?.members ?? [],
+    stops: s.stops,
+    current: s.resources,
+  });
+  return { ...plan, since: id };
 }
 
 /** The recovery program of an event: the configured one, else the built-in one. */
@@ -591,6 +640,8 @@ function recordStops(s: GroupNodeState, id: EventId, e: ClusterEvent): GroupNode
 interface StopsPayload {
   readonly records: readonly StopRecord[];
   readonly ups: readonly (readonly [NodeNo, EventId])[];
+  /** The resource state (resources.ts), once there is one. */
+  readonly resources?: ResourceState;
 }
 
 /**
@@ -600,8 +651,13 @@ interface StopsPayload {
  * stopped node.
  */
 function withExtra(s: GroupNodeState): GroupNodeState {
+  const stops = { records: [...s.stops.values()], ups: [...s.ups] };
   const extra: StopsPayload | undefined =
-    s.stops.size === 0 ? undefined : { records: [...s.stops.values()], ups: [...s.ups] };
+    s.resources.since !== null
+      ? { ...stops, resources: s.resources }
+      : s.stops.size === 0
+        ? undefined
+        : stops;
   return { ...s, agreement: { ...s.agreement, decideExtra: extra } };
 }
 
@@ -629,6 +685,8 @@ export function parseStops(x: unknown): StopsPayload | null {
   }
   for (const u of ups as unknown[])
     if (!Array.isArray(u) || u.length !== 2 || !isCount(u[0]) || !isEventId(u[1])) return null;
+  const resources = (x as { resources?: unknown }).resources;
+  if (resources !== undefined && parseResources(resources, isEventId) === null) return null;
   return x as StopsPayload;
 }
 
@@ -648,7 +706,8 @@ function mergeStops(s: GroupNodeState, p: StopsPayload): GroupNodeState {
     const up = ups.get(n);
     if (up && compareEventIds(up, r.since) > 0) stops.delete(n);
   }
-  return withExtra({ ...s, stops, ups });
+  const resources = p.resources ? newerResources(s.resources, p.resources) : s.resources;
+  return withExtra({ ...s, stops, ups, resources });
 }
 
 function startPart(
@@ -658,7 +717,7 @@ function startPart(
   nowMs: number,
   fx: Effects,
 ): GroupNodeState {
-  const s = recordStops(s0, id, event);
+  let s = recordStops(s0, id, event);
   if (s.part) log(fx, 'debug', 'part of an older event dropped', { event: idText(s.part.id) });
   let program = programOf(s, event);
   if (program === undefined) {
@@ -666,6 +725,25 @@ function startPart(
     program = [];
   }
   const placing = PLACEMENT_EVENTS.has(event.name);
+  if (placing) {
+    const before = s.resources;
+    s = withExtra({ ...s, resources: planOf(s, id, event) });
+    for (const [g, nodes] of Object.entries(s.resources.placement))
+      if (nodes.join() !== (before.placement[g] ?? []).join())
+        log(fx, 'info', 'placement', {
+          group: g,
+          to: nodes,
+          reason: s.resources.reasons[g] ?? '',
+          event: event.name,
+        });
+    // A new plan is a new chance: failures here are forgotten unless it still avoids us.
+    if (s.groupErrors.size > 0) {
+      const groupErrors = new Map(
+        [...s.groupErrors].filter(([g]) => (s.resources.failed[g] ?? []).includes(s.self)),
+      );
+      s = { ...s, groupErrors };
+    }
+  }
   const target = targetOf(s);
   const releases = placing ? [...s.held].filter((g) => target.get(g) !== s.self).sort() : [];
   const exec = createExecutor({
@@ -696,6 +774,8 @@ function startPart(
     releases,
     acquires: [],
     deferredUntil: null,
+    pending: null,
+    unreleased: [],
     error: null,
   };
   return stepPart({ ...s, part, runs: s.runs + 1 }, { type: 'start' }, nowMs, fx);
@@ -746,10 +826,19 @@ function stepPart(
       case 'barrier-reached': {
         const p = mine(s);
         if (p && e.index === 0 && p.placement && p.releases.length > 0) {
-          // Segment 0 is over on this node: what leaves it is released.
-          for (const group of p.releases)
-            fx.push({ type: 'holding', group, held: false, exclusive: true });
-          s = { ...s, held: new Set([...s.held].filter((g) => !p.releases.includes(g))) };
+          // Segment 0 is over on this node: what leaves it is released, and barrier 0 is
+          // reached once that is done (onResources).
+          const groups = p.releases.filter((g) => s.held.has(g));
+          if (groups.length > 0) {
+            fx.push({
+              type: 'resources',
+              runId: `${String(p.serial)}/release`,
+              op: 'release',
+              groups,
+            });
+            s = { ...s, part: { ...p, pending: { op: 'release', groups } } };
+            break;
+          }
         }
         if (p)
           s = fromAgreement(
@@ -908,12 +997,26 @@ function acquire(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState 
     if (wait !== null) return { ...s, part: { ...p, deferredUntil: wait } };
     // Counted as held from the start of the acquisition: the safe side.
     for (const group of groups) fx.push({ type: 'holding', group, held: true, exclusive: true });
+    fx.push({ type: 'resources', runId: `${String(p.serial)}/acquire`, op: 'acquire', groups });
+    return {
+      ...s,
+      held: new Set([...s.held, ...groups]),
+      part: { ...p, deferredUntil: null, pending: { op: 'acquire', groups } },
+    };
   }
-  let state: GroupNodeState = {
-    ...s,
-    held: new Set([...s.held, ...groups]),
-    part: { ...p, acquires: groups, deferredUntil: null },
-  };
+  return acquired({ ...s, part: { ...p, deferredUntil: null } }, [], nowMs, fx);
+}
+
+/** The acquisition is over (`groups` came online here): the next segment runs. */
+function acquired(
+  s: GroupNodeState,
+  groups: readonly string[],
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  const p = s.part;
+  if (!p) return s;
+  let state: GroupNodeState = { ...s, part: { ...p, acquires: groups, pending: null } };
   state = stepPart(
     state,
     { type: 'env', env: { HAVEN_ACQUIRE_GROUPS: groups.join(' ') } },
@@ -921,6 +1024,129 @@ function acquire(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState 
     fx,
   );
   return stepPart(state, { type: 'barrier-complete', index: 0 }, nowMs, fx);
+}
+
+/**
+ * A resources effect finished. A release: what went offline is no longer held, and barrier 0
+ * is reached; a group that would not go offline may still run here, so nothing may take it
+ * over: the part goes to error and waits for the operator (resume). An acquisition: a group
+ * that failed was rolled back; it is in error here, and an rg_move places it elsewhere.
+ */
+function onResources(
+  s0: GroupNodeState,
+  input: Extract<NodeInput<GroupMessage>, { type: 'resources-result' }>,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  let s = s0;
+  const failed = new Map(input.failed.map((f) => [f.group, f.reason]));
+  if (input.runId.startsWith('halt:')) {
+    for (const [group, reason] of failed)
+      log(fx, 'error', 'group did not go offline after quorum or lease loss', { group, reason });
+    return s;
+  }
+  const slash = input.runId.indexOf('/');
+  const serial = Number(input.runId.slice(0, slash));
+  const op = input.runId.slice(slash + 1);
+  const p = s.part;
+  const current = p?.serial === serial && p.pending?.op === op ? p : null;
+  if (op === 'release') {
+    const groups = current?.pending?.groups ?? [];
+    const done = groups.filter((g) => !failed.has(g));
+    for (const group of done) fx.push({ type: 'holding', group, held: false, exclusive: true });
+    s = { ...s, held: new Set([...s.held].filter((g) => !done.includes(g))) };
+    if (!current) return s;
+    if (failed.size > 0) {
+      const unreleased = [...failed.keys()];
+      const message = `release failed: ${[...failed].map(([g, r]) => `${g}: ${r}`).join('; ')}`;
+      const error: EventError = {
+        id: current.id,
+        event: current.event.name,
+        groups: unreleased,
+        message,
+      };
+      s = { ...s, part: { ...current, pending: null, unreleased, error: { message } } };
+      s = inError(s, s.self, error, nowMs, fx);
+      toMembers(s, { type: 'error', ...error }, fx);
+      return s;
+    }
+    s = { ...s, part: { ...current, pending: null } };
+    return fromAgreement(s, onReached(s.agreement, 0, nowMs, referencePriority), nowMs, fx);
+  }
+  const groupErrors = new Map(s.groupErrors);
+  for (const [group, reason] of failed) {
+    fx.push({ type: 'holding', group, held: false, exclusive: true });
+    groupErrors.set(group, reason);
+    log(fx, 'error', 'group failed to come online here: it moves on', { group, reason });
+  }
+  s = {
+    ...s,
+    groupErrors,
+    held: new Set([...s.held].filter((g) => !failed.has(g))),
+  };
+  for (const group of [...failed.keys()].sort())
+    s = askMove(s, { group, failed: String(s.self) }, nowMs, fx);
+  if (op !== 'acquire' || !current) {
+    log(fx, 'debug', 'resources result of an event no longer running', { runId: input.runId });
+    return s;
+  }
+  const groups = current.pending?.groups ?? [];
+  return acquired(
+    s,
+    groups.filter((g) => !failed.has(g)),
+    nowMs,
+    fx,
+  );
+}
+
+/** Asks for an rg_move about one group (its details say what changes), queued like any event. */
+function askMove(
+  s: GroupNodeState,
+  details: Readonly<Record<string, string>>,
+  nowMs: number,
+  fx: Effects,
+  name = 'rg_move',
+): GroupNodeState {
+  const key = `${name}:${String(s.self)}:${Object.values(details).join(':')}:${String(nowMs)}`;
+  const out = onLocalEvent(
+    s.agreement,
+    { key, name, node: s.self, network: undefined, details },
+    nowMs,
+    referencePriority,
+  );
+  return fromAgreement(s, out, nowMs, fx);
+}
+
+/** An operator's rg_move, rg_online or rg_offline, checked, then asked of the cluster. */
+function groupRequest(
+  s: GroupNodeState,
+  r: GroupRequest,
+  nowMs: number,
+  fx: Effects,
+): GroupNodeState {
+  const g = (s.config.groups ?? []).find((x) => x.name === r.group);
+  if (!g) {
+    log(fx, 'warn', `${r.type}: no resource group ${r.group}`, { group: r.group });
+    return s;
+  }
+  const target = r.type === 'rg-move' ? r.to : r.type === 'rg-online' ? r.node : undefined;
+  if (target !== undefined && !g.nodes.includes(target)) {
+    log(fx, 'warn', `${r.type}: node ${String(target)} is not in the node list of ${r.group}`, {
+      group: r.group,
+      nodes: g.nodes,
+    });
+    return s;
+  }
+  const name =
+    r.type === 'rg-move' ? 'rg_move' : r.type === 'rg-online' ? 'rg_online' : 'rg_offline';
+  log(
+    fx,
+    'info',
+    `operator: ${name} ${r.group}${target === undefined ? '' : ` to node ${String(target)}`}`,
+  );
+  const details: Record<string, string> =
+    target === undefined ? { group: r.group } : { group: r.group, target: String(target) };
+  return askMove(s, details, nowMs, fx, name);
 }
 
 /** Groups this node acquires after barrier 0 of a placement event. */
@@ -947,6 +1173,18 @@ function resume(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
   errors.delete(s.self);
   let state: GroupNodeState = { ...s, errors, part: { ...p, error: null } };
   toMembers(state, { type: 'resumed', id: p.id }, fx);
+  if (p.unreleased.length > 0) {
+    // A release failed: resuming is the operator's word that those groups are offline now.
+    const gone = p.unreleased;
+    for (const group of gone) fx.push({ type: 'holding', group, held: false, exclusive: true });
+    log(fx, 'warn', "groups taken as offline on the operator's resume", { groups: gone });
+    state = {
+      ...state,
+      held: new Set([...state.held].filter((g) => !gone.includes(g))),
+      part: { ...p, error: null, unreleased: [] },
+    };
+    return fromAgreement(state, onReached(state.agreement, 0, nowMs, referencePriority), nowMs, fx);
+  }
   state = stepPart(state, { type: 'resume' }, nowMs, fx);
   return state;
 }
@@ -1033,6 +1271,7 @@ function stop(s: GroupNodeState, mode: StopMode, nowMs: number, fx: Effects): Gr
 export function cmState(s: GroupNodeState): CmState {
   if (s.part) {
     if (s.part.error) return 'error';
+    if (s.part.pending) return 'rp_running';
     if (s.part.deferredUntil !== null) return 'barrier';
     const st = executorStatus(s.part.exec);
     return st === 'idle' ? 'rp_running' : st;
@@ -1082,7 +1321,72 @@ export function cmStatus(s: GroupNodeState): Record<string, unknown> {
     })),
     stops: [...s.stops.values()].map((r) => ({ node: r.node, mode: r.mode, groups: r.groups })),
     stopping: s.stopping !== null,
+    groups: groupStates(s),
   };
+}
+
+/** A group's state on one node (the reference's, plus Haven's unmanaged). */
+export type GroupState =
+  | 'online'
+  | 'offline'
+  | 'acquiring'
+  | 'releasing'
+  | 'error'
+  | 'temporary error'
+  | 'unknown'
+  | 'unmanaged';
+
+/** One group as this node sees the cluster: the plan, this node's own state, why. */
+export interface GroupStatus {
+  readonly group: string;
+  /** Where the plan puts it. */
+  readonly placedOn: readonly NodeNo[];
+  readonly reason: string;
+  /** The operator's priority override: a node, or offline. */
+  readonly override: NodeNo | 'offline' | null;
+  /** Its state on each node of its list, as far as this node knows. */
+  readonly states: Readonly<Record<number, GroupState>>;
+}
+
+/**
+ * Each group's state on each node of its list, as this node knows it: its own state exactly;
+ * for the others, the plan, the errors they reported and the stops.
+ */
+export function groupStates(s: GroupNodeState): GroupStatus[] {
+  const p = s.part;
+  const members = s.agreement.view?.members ?? [];
+  return (s.config.groups ?? []).map((g) => {
+    const placedOn = s.resources.placement[g.name] ?? [];
+    const states: Record<number, GroupState> = {};
+    for (const n of g.nodes) {
+      let st: GroupState;
+      if (n === s.self) {
+        if (p?.pending?.groups.includes(g.name))
+          st = p.pending.op === 'acquire' ? 'acquiring' : 'releasing';
+        else if (p?.unreleased.includes(g.name)) st = 'error';
+        else if (s.groupErrors.has(g.name)) st = 'error';
+        else if (s.held.has(g.name)) st = 'online';
+        else st = 'offline';
+      } else {
+        const err = s.errors.get(n);
+        const stop = s.stops.get(n);
+        if (err?.groups.includes(g.name)) st = 'error';
+        else if (stop?.mode === 'forced' && stop.groups.includes(g.name)) st = 'unmanaged';
+        else if ((s.resources.failed[g.name] ?? []).includes(n)) st = 'error';
+        else if (!members.includes(n)) st = placedOn.includes(n) ? 'unknown' : 'offline';
+        else st = placedOn.includes(n) ? 'online' : 'offline';
+      }
+      states[n] = st;
+    }
+    const o = s.resources.overrides[g.name];
+    return {
+      group: g.name,
+      placedOn,
+      reason: s.resources.reasons[g.name] ?? 'not placed yet',
+      override: o ?? null,
+      states,
+    };
+  });
 }
 
 function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
@@ -1233,6 +1537,9 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
       case 'run-result':
         state = onRunResult(state, input, nowMs, fx);
         break;
+      case 'resources-result':
+        state = onResources(state, input, nowMs, fx);
+        break;
       case 'local-event':
         state = fromAgreement(
           state,
@@ -1261,7 +1568,7 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
             if (n !== state.self)
               fx.push({ type: 'send', to: n, msg: { layer: 'cm', msg: { type: 'resume' } } });
           state = resume(state, nowMs, fx);
-        } else log(fx, 'warn', `operator request ${r.type} is not handled by this node yet`);
+        } else state = groupRequest(state, r, nowMs, fx);
         break;
       }
       case 'tiebreak-result':

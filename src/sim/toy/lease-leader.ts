@@ -119,6 +119,8 @@ export function toyMachine(config: ToyConfig): NodeMachine<ToyState, ToyMsg> {
         case 'tiebreak-result':
           if (s.request?.id === input.requestId) onAnswer(config, s, input.granted, nowMs, fx);
           break;
+        case 'resources-result':
+          break; // the toy asks for no resources
         case 'run-result':
           if (input.runId === s.acquiring) {
             s.acquiring = null;
