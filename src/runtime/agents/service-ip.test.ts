@@ -313,6 +313,39 @@ describe('service IP agent, IPAT by aliasing (network namespaces)', { skip }, ()
     }
   });
 
+  it('a failing arping is reported in the trace but does not fail the start', async () => {
+    // An interface without ARP: arping refuses it ("not ARPable") and exits 2.
+    await t.lab.ip(t.a, ['link', 'set', 'eth1', 'arp', 'off']);
+    const a = agent('10.77.9.25/24', [iface('a_en1', 'eth1', '10.77.2.1/24')]);
+    const { seen, ctx } = recorder();
+    try {
+      await a.start(ctx);
+      assert.deepEqual(await where(t, t.a, '10.77.9.25'), ['eth1']);
+      const arping = seen.find((c) => c.command.includes('arping'));
+      assert.ok(arping, seen.map((c) => c.command).join('\n'));
+      assert.notEqual(arping.exitCode, 0);
+      assert.match(arping.stdout + arping.stderr, /not ARPable/);
+    } finally {
+      await t.lab.ip(t.a, ['link', 'set', 'eth1', 'arp', 'on']);
+      await a.stop();
+    }
+  });
+
+  it('an aborted operation rejects with an AgentError and runs nothing', async () => {
+    const a = agent('10.77.9.26/24');
+    const { seen, ctx } = recorder();
+    const signal = AbortSignal.abort(new Error('shutdown'));
+    await assert.rejects(a.start({ ...ctx, signal }), (e: unknown) => {
+      assert.ok(e instanceof AgentError, String(e));
+      assert.equal(e.details.op, 'start');
+      assert.match(e.details.reason, /could not run/);
+      return true;
+    });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]?.exitCode, null);
+    assert.deepEqual(await where(t, t.a, '10.77.9.26'), []);
+  });
+
   it('validate reports a device that does not exist', async () => {
     const problems = await agent('10.77.9.30/24', [
       iface('a_en9', 'nosuch0', '10.77.5.1/24'),
