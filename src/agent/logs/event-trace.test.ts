@@ -199,6 +199,10 @@ describe('event trace', () => {
       body({ ...base, role: 'pre', expected: 0, exitCode: 0 }),
       /^COMMAND OK pre-event: /,
     );
+    assert.match(
+      body({ ...base, role: 'notify', step: 4, expected: 'any', exitCode: 0 }),
+      /^COMMAND OK notify of step 5: /,
+    );
   });
 
   it('traces a resource operation with its commands and their output', () => {

@@ -220,6 +220,8 @@ function commandLabel(r: {
       label = 'notify';
       break;
   }
+  // A customisation of one script of the program (node_up_complete) wraps that step only.
+  if (r.role !== 'step' && r.role !== 'recovery' && step !== undefined) label += ` of ${step}`;
   return r.attempt !== undefined && r.attempt > 1 ? `${label} (attempt ${r.attempt})` : label;
 }
 
