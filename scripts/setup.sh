@@ -22,9 +22,9 @@ fi
 
 # Debian packages the test suite needs. Listed here, installed only when missing.
 # iproute2 (ip netns, veth, addresses), iputils-arping (gratuitous ARP after an IP takeover),
-# resource-agents (the OCF agents run unmodified), util-linux (mount, losetup), e2fsprogs
+# resource-agents (the OCF agents run unmodified; its Filesystem agent needs kmod's modprobe), util-linux (mount, losetup), e2fsprogs
 # (mkfs and fsck for file system tests), psmisc (fuser, to find a busy mount's users).
-debs=(iproute2 iputils-arping resource-agents util-linux e2fsprogs psmisc ${HAVEN_DEBS:-})
+debs=(iproute2 iputils-arping resource-agents kmod util-linux e2fsprogs psmisc ${HAVEN_DEBS:-})
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
