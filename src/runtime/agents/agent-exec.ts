@@ -2,6 +2,7 @@
 // for the event trace, and the sentence that explains a failure. Shared by the application
 // and file system agents so that their traces and error messages read the same.
 import { performance } from 'node:perf_hooks';
+import { ProcessAbortedError } from '../../core/errors.js';
 import type { Argv, ProcessResult, ProcessRunner, ShellCommand } from '../../core/ports/process.js';
 import { AgentError, type AgentCommand, type AgentContext, type AgentOp } from './agent.js';
 
@@ -55,9 +56,11 @@ export async function runForAgent(runner: ProcessRunner, run: AgentRun): Promise
       startedAtMs,
       durationMs: performance.now() - started,
     });
-    throw new AgentError(run.resource, run.op, `could not run ${line}: ${message}`, {
-      cause: error,
-    });
+    const reason =
+      error instanceof ProcessAbortedError
+        ? `aborted before ${line} ran`
+        : `could not run ${line}: ${message}`;
+    throw new AgentError(run.resource, run.op, reason, { cause: error });
   }
   run.ctx?.onCommand?.(toAgentCommand(run.resource, run.op, line, result, startedAtMs));
   return result;

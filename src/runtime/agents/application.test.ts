@@ -412,6 +412,26 @@ describe('ApplicationAgent', { timeout: 120_000 }, () => {
     assert.deepEqual(again, []);
   });
 
+  it('stop: aborting kills the stop command, not the application', async () => {
+    const t = fresh();
+    const a = agent(app({ start: `${t.bin} 600 >/dev/null 2>&1 &`, stop: 'sleep 30' }), {
+      killGraceMs: 200,
+    });
+    await a.start();
+    const abort = new AbortController();
+    setTimeout(() => {
+      abort.abort();
+    }, 100);
+    await assert.rejects(a.stop({ signal: abort.signal }), (e: unknown) => {
+      // Usually "aborted while the stop command ran"; on a loaded machine the abort can come
+      // before the command has started ("aborted before sleep 30 ran").
+      assert.match(reasonOf(e), /aborted (while the stop command ran|before sleep 30 ran)/);
+      return true;
+    });
+    assert.equal(livePids(t.name).length, 1);
+    for (const pid of livePids(t.name)) process.kill(pid, 'SIGKILL');
+  });
+
   it('stop fails, naming what survived, when the application left the process group', async () => {
     const t = fresh();
     const a = agent(

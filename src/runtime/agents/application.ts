@@ -29,10 +29,14 @@
 // - The stop command runs within stopTimeoutMs. Then whatever is left of the process groups
 //   the starts launched gets SIGTERM, and SIGKILL after killGraceMs: right away if the stop
 //   command failed or overran, after waiting killGraceMs for them to exit if it succeeded.
-//   Stop succeeds when nothing is left and the monitors see nothing running; it fails with
-//   an AgentError naming what survived (processes outside those groups, a monitor still
+//   Stop succeeds when nothing is left and the monitors see nothing running; it fails with an
+//   AgentError naming what survived (processes outside those groups, a monitor still
 //   healthy), or when the stop command failed and there is neither a process group nor a
-//   monitor to show that the application is down.
+//   monitor to show that the application is down. Aborting the stop (ctx.signal) kills the
+//   stop command and fails the stop, without the escalation.
+// - The process groups are known only to this agent object: after a Haven restart, only the
+//   stop command and the monitors can find the application. A group is forgotten as soon as
+//   it is seen empty, so that its number, once reused by the kernel, is never signalled.
 //
 // monitor
 // - With monitors: all healthy is running. Otherwise failed (with every monitor's reason) if
@@ -50,7 +54,7 @@
 // caller's `env`, then HAVEN_RESOURCE, HAVEN_GROUP, HAVEN_NODE, HAVEN_OP (start, stop,
 // monitor, validate) and, for custom monitors, HAVEN_MONITOR.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApplicationResource, MonitorDef } from '../../core/config/model.js';
@@ -192,6 +196,10 @@ export class ApplicationAgent implements ResourceAgent {
       killGraceMs: this.#killGraceMs,
       ctx,
     });
+    if (r.aborted) {
+      // Aborting ends what the operation runs (the stop command), not the application.
+      throw new AgentError(this.resource, 'stop', 'aborted while the stop command ran');
+    }
     const stopOk = succeeded(r);
     const stopFailure = stopOk
       ? undefined
@@ -373,7 +381,6 @@ export class ApplicationAgent implements ResourceAgent {
       startedAtMs,
       durationMs: performance.now() - t0,
     });
-    let child: ChildProcess;
     let out;
     try {
       out = await open(this.#backgroundOutput, 'a');
@@ -385,6 +392,8 @@ export class ApplicationAgent implements ResourceAgent {
         { cause: error },
       );
     }
+    let child: ChildProcess;
+    let ended: Promise<Exit | Error>;
     try {
       // uv_spawn forks synchronously: once spawn() returns the child holds its own copy of
       // the descriptor and ours can be closed.
@@ -394,6 +403,16 @@ export class ApplicationAgent implements ResourceAgent {
         detached: true,
         stdio: ['ignore', out.fd, out.fd],
       });
+      // Listen before anything is awaited: a command that fails at once may exit (and its
+      // 'exit' event be emitted) while out.close() is in progress.
+      ended = new Promise<Exit | Error>((resolve) => {
+        child.once('error', (error) => {
+          if (child.pid === undefined) resolve(error);
+        });
+        child.once('exit', (code, sig) => {
+          resolve({ code, signal: sig });
+        });
+      });
     } catch (error) {
       ctx?.onCommand?.(report(undefined, messageOf(error)));
       throw new AgentError(this.resource, 'start', `could not run ${line}: ${messageOf(error)}`, {
@@ -402,14 +421,6 @@ export class ApplicationAgent implements ResourceAgent {
     } finally {
       await out.close();
     }
-    const ended = new Promise<Exit | Error>((resolve) => {
-      child.once('error', (error) => {
-        if (child.pid === undefined) resolve(error);
-      });
-      child.once('exit', (code, sig) => {
-        resolve({ code, signal: sig });
-      });
-    });
     const graceMs = Math.min(this.#backgroundGraceMs, this.#def.startTimeoutMs);
     const outcome = await firstOf(ended, graceMs, signal);
     if (outcome instanceof Error) {
@@ -456,12 +467,25 @@ export class ApplicationAgent implements ResourceAgent {
     });
   }
 
-  /** The end of the background output file, if it is one (not /dev/null). */
+  /** The last 4 KiB of the background output file, if it is one (not /dev/null). */
   async #outputTail(): Promise<string> {
     try {
-      if (!(await stat(this.#backgroundOutput)).isFile()) return '';
-      const text = await readFile(this.#backgroundOutput, 'utf8');
-      return text.slice(-4096);
+      const file = await open(this.#backgroundOutput, 'r');
+      try {
+        const st = await file.stat();
+        if (!st.isFile()) return '';
+        const size = st.size;
+        const length = Math.min(size, 4096);
+        const { buffer, bytesRead } = await file.read(
+          Buffer.alloc(length),
+          0,
+          length,
+          size - length,
+        );
+        return buffer.subarray(0, bytesRead).toString('utf8');
+      } finally {
+        await file.close();
+      }
     } catch {
       return '';
     }
@@ -648,6 +672,7 @@ function firstOf<T>(
   ms: number,
   signal: AbortSignal | undefined,
 ): Promise<T | 'running' | 'aborted'> {
+  if (signal?.aborted === true) return Promise.resolve('aborted');
   return new Promise((resolve) => {
     const onAbort = (): void => {
       finish('aborted');
