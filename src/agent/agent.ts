@@ -1,9 +1,13 @@
 // `haven agent`: the daemon of one node, in the foreground (for systemd). It reads the cluster
 // definition and the cluster key, starts topology services (heartbeats on every network, in a
-// worker thread), and serves the haven command on a root-only unix socket.
+// worker thread) and cluster services (group services, the cluster manager and this node's
+// resource groups: agent/cluster/), writes the cluster log and the event trace, and serves the
+// haven command on a root-only unix socket.
 //
-// SIGTERM or SIGINT stops it cleanly: the control socket closes, heartbeats stop (peers then
-// see this node leave after their detection time), and the process exits 0.
+// SIGTERM or SIGINT is a graceful stop: this node's groups go offline through a node_down event
+// that the whole cluster runs (nobody takes them over), then the control socket closes,
+// heartbeats stop and the process exits 0. A second signal exits at once, leaving whatever
+// runs running (as a forced stop does).
 
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -12,7 +16,20 @@ import { formatDiagnostic } from '../core/config/diagnostic.js';
 import { nextIncarnation } from '../core/heartbeat/replay.js';
 import { FileStore } from '../runtime/store.js';
 import { readKeyFile } from '../runtime/keyfile.js';
+import { HmacSha256Authenticator } from '../runtime/hmac.js';
+import { ChildProcessRunner } from '../runtime/process.js';
+import { SystemClock } from '../runtime/clock.js';
+import { SystemTimers } from '../runtime/timers.js';
+import type { NodeNo } from '../core/cluster/node.js';
 import { ControlError, ControlServer, type ControlHandler } from './control/server.js';
+import type { ClusterStatusReply, OperatorReply } from './control/api.js';
+import { groupConfigOf, nodeNames } from './cluster/group-config.js';
+import { GroupTransport } from './cluster/transport.js';
+import { ClusterService } from './cluster/service.js';
+import { ResourceManager } from './cluster/resources.js';
+import { parseGroupMessage } from './cluster/messages.js';
+import { AgentLogs, DEFAULT_LOG_DIR } from './logs/index.js';
+import { join } from 'node:path';
 import { HeartbeatService } from './heartbeat/service.js';
 import { startLoopDelayMonitor } from './loop-delay.js';
 import type { Logger } from './log.js';
@@ -27,6 +44,8 @@ export interface AgentOptions {
   readonly testHooks?: boolean | undefined;
   /** Creates missing disk heartbeat files (for files standing in for shared disks). */
   readonly createDiskFiles?: boolean | undefined;
+  /** Where cluster.log, events.log and the daily history go. @default DEFAULT_LOG_DIR */
+  readonly logDir?: string | undefined;
 }
 
 /** Exit statuses of the agent (systemd restarts it on anything but 0 and 1). */
@@ -84,6 +103,69 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   const mainLoop = startLoopDelayMonitor();
   let fatal: ((code: number) => void) | undefined;
   const exited = new Promise<number>((resolve) => (fatal = resolve));
+
+  // ---- cluster services: logs, group transport, the cluster manager, resources ----
+  const logDir = o.logDir ?? DEFAULT_LOG_DIR;
+  const logs = AgentLogs.open(logDir, node, {
+    onError: (e) => {
+      log.warn('a log file cannot be written', { error: e.message });
+    },
+  });
+  const names = nodeNames(config);
+  const self = names.byName.get(node) as NodeNo;
+  const rateLimited = rateLimiter();
+  let service: ClusterService | undefined;
+  let transport: GroupTransport;
+  try {
+    transport = await GroupTransport.start({
+      config,
+      self,
+      incarnation,
+      mac: new HmacSha256Authenticator(key),
+      onMessage: (from, body) => service?.message(from, body),
+      onError: (e) => {
+        if (rateLimited('transport')) log.warn('group services socket error', { error: e.message });
+      },
+    });
+  } catch (e) {
+    log.error('cannot open the group services sockets', {
+      error: e instanceof Error ? e.message : String(e),
+    });
+    await logs.close();
+    return AGENT_EXIT.config;
+  }
+  const resources = new ResourceManager({
+    config,
+    node,
+    ocfStateDir: join(o.stateDir, 'ocf'),
+    outputDir: logDir,
+  });
+  const clusterService = new ClusterService({
+    config,
+    groupConfig: groupConfigOf(config),
+    self,
+    incarnation: Number(incarnation),
+    send: (to, msg) => {
+      transport.send(to, msg);
+    },
+    parse: parseGroupMessage,
+    onBadMessage: (from, why) => {
+      transport.countBadMessage();
+      if (rateLimited(`bad:${String(from)}`))
+        log.warn('dropped a group services message', { from: names.name(from), why });
+    },
+    logger: log,
+    logs,
+    resources,
+    runner: new ChildProcessRunner(),
+    clock: new SystemClock(),
+    timers: new SystemTimers(),
+    onExit: () => {
+      fatal?.(AGENT_EXIT.ok);
+    },
+  });
+  service = clusterService;
+
   const heartbeat = await HeartbeatService.start(
     {
       configText: text,
@@ -96,6 +178,31 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
     {
       onEvent: (event, wallMs) => {
         log.info(event.type, { event }, wallMs);
+        if (event.type === 'local_stall') return;
+        const id = names.byName.get(event.node);
+        if (id === undefined) return;
+        switch (event.type) {
+          case 'node_up':
+          case 'node_down':
+            logs.clusterLog.log(event.type === 'node_up' ? 'info' : 'warn', event.type, {
+              node: event.node,
+            });
+            clusterService.peer(id, event.type === 'node_up');
+            break;
+          case 'network_up':
+          case 'network_down':
+          case 'fail_interface':
+          case 'join_interface':
+            logs.clusterLog.log(
+              event.type.endsWith('down') || event.type.startsWith('fail') ? 'warn' : 'info',
+              event.type,
+              { node: event.node, network: event.network },
+            );
+            clusterService.localEvent(event.type, id, event.network);
+            break;
+          default:
+            break;
+        }
       },
       onProblem: (problem, wallMs) => {
         log.warn(`heartbeat problem: ${problem.type}`, { problem }, wallMs);
@@ -106,6 +213,34 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
       },
     },
   );
+
+  const ok = (message: string): OperatorReply => ({ accepted: true, message });
+  const str = (p: Record<string, unknown>, k: string): string | undefined =>
+    typeof p[k] === 'string' ? p[k] : undefined;
+  const groupOf = (p: Record<string, unknown>) => {
+    const name = str(p, 'group') ?? '';
+    const g = config.resourceGroups.find((x) => x.name === name);
+    if (!g)
+      throw new ControlError(
+        'not-found',
+        `no resource group ${JSON.stringify(name)}; the groups are ${config.resourceGroups.map((x) => x.name).join(', ') || '(none)'}`,
+      );
+    return g;
+  };
+  const nodeIn = (g: { name: string; nodes: readonly string[] }, name: string): NodeNo => {
+    const id = names.byName.get(name);
+    if (id === undefined)
+      throw new ControlError(
+        'not-found',
+        `no node ${JSON.stringify(name)}; the nodes are ${config.nodes.map((n) => n.name).join(', ')}`,
+      );
+    if (!g.nodes.includes(name))
+      throw new ControlError(
+        'invalid',
+        `${name} is not in the node list of ${g.name} (${g.nodes.join(', ')}); add it there first`,
+      );
+    return id;
+  };
 
   const handlers = new Map<string, ControlHandler>([
     ['agent.ping', () => Promise.resolve({ node, pid: process.pid })],
@@ -127,8 +262,142 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
               .map((x) => x.name),
           })),
           heartbeat: s.status,
+          groupTransport: transport.stats(),
           loopDelay: { heartbeat: s.loopDelay, main: mainLoop.read() },
         };
+      },
+    ],
+    [
+      'cluster.status',
+      async (): Promise<ClusterStatusReply> => {
+        const s = await heartbeat.status();
+        const cm = clusterService.cm();
+        const stops = clusterService.stops();
+        const members = new Set(cm.view?.members ?? []);
+        const peers = new Map((s?.status.topology.nodes ?? []).map((n) => [n.node, n]));
+        return {
+          cluster: config.cluster.name,
+          node,
+          cm,
+          nodes: config.nodes.map((n) => {
+            const peer = peers.get(n.name);
+            const stop = stops.get(n.id) ?? null;
+            const heard = n.name === node || peer?.state === 'up';
+            const state = stop
+              ? 'stopped'
+              : members.has(n.name)
+                ? 'up'
+                : heard
+                  ? 'joining'
+                  : 'down';
+            return {
+              name: n.name,
+              id: n.id,
+              state,
+              stopMode: stop,
+              networks: config.networks
+                .filter((net) => n.interfaces.some((i) => i.network === net.name))
+                .map((net) => {
+                  const ns = peer?.networks.find((x) => x.network === net.name);
+                  const ifs = n.interfaces.filter((i) => i.network === net.name);
+                  return {
+                    network: net.name,
+                    state: n.name === node || ns?.state === 'up' ? 'up' : 'down',
+                    interfaces: ifs.map((i) => ({
+                      name: i.name,
+                      address: i.address ? i.address.address.text : null,
+                      state:
+                        n.name === node ||
+                        ns?.interfaces.find((x) => x.iface === i.name)?.state === 'up'
+                          ? 'up'
+                          : 'down',
+                    })),
+                  };
+                }),
+            };
+          }),
+          groups: clusterService.groups(),
+          errors: clusterService.errors(),
+        };
+      },
+    ],
+    [
+      'rg.info',
+      () =>
+        Promise.resolve({
+          cluster: config.cluster.name,
+          node,
+          groups: clusterService.groups(),
+        }),
+    ],
+    ['events.list', () => Promise.resolve(clusterService.events())],
+    [
+      'cluster.stop',
+      (p) => {
+        const mode = str(p, 'mode') ?? 'graceful';
+        if (mode !== 'graceful' && mode !== 'takeover' && mode !== 'forced')
+          throw new ControlError(
+            'invalid',
+            `unknown stop mode ${JSON.stringify(mode)}: graceful, takeover or forced`,
+          );
+        const all = p['all'] === true;
+        clusterService.operator({ type: 'stop', mode, all });
+        return Promise.resolve(
+          ok(
+            `stopping cluster services on ${all ? 'every node' : node} (${mode}); follow it with haven events`,
+          ),
+        );
+      },
+    ],
+    [
+      'cluster.start',
+      () =>
+        Promise.reject(
+          new ControlError('invalid', `cluster services are already running on ${node}`),
+        ),
+    ],
+    [
+      'cluster.resume',
+      () => {
+        if (clusterService.errors().length === 0)
+          throw new ControlError('invalid', 'no event is in error: nothing to resume');
+        clusterService.operator({ type: 'resume' });
+        return Promise.resolve(ok('resuming the events in error on every node'));
+      },
+    ],
+    [
+      'rg.move',
+      (p) => {
+        const g = groupOf(p);
+        const to = nodeIn(g, str(p, 'node') ?? '');
+        clusterService.operator({ type: 'rg-move', group: g.name, to });
+        return Promise.resolve(
+          ok(
+            `moving ${g.name} to ${names.name(to)} (a priority override); follow it with haven events`,
+          ),
+        );
+      },
+    ],
+    [
+      'rg.online',
+      (p) => {
+        const g = groupOf(p);
+        const target = str(p, 'node');
+        const to = target === undefined ? undefined : nodeIn(g, target);
+        clusterService.operator(
+          to === undefined
+            ? { type: 'rg-online', group: g.name }
+            : { type: 'rg-online', group: g.name, node: to },
+        );
+        return Promise.resolve(ok(`bringing ${g.name} online${target ? ` on ${target}` : ''}`));
+      },
+    ],
+    [
+      'rg.offline',
+      (p) => {
+        const g = groupOf(p);
+        clusterService.operator({ type: 'rg-offline', group: g.name });
+        return Promise.resolve(ok(`taking ${g.name} offline`));
       },
     ],
   ]);
@@ -145,27 +414,51 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   const control = await ControlServer.start(o.socket, handlers, (e) => {
     log.warn('control socket error', { error: e.message });
   });
+  clusterService.start();
   log.info('agent started', {
     pid: process.pid,
     incarnation: incarnation.toString(),
     socket: o.socket,
+    logDir,
   });
+  logs.clusterLog.log('info', 'agent started', { pid: process.pid });
 
+  let stopping = false;
   const stop = (signal: string): void => {
-    log.info('stopping', { signal });
-    fatal?.(AGENT_EXIT.ok);
+    if (stopping) {
+      log.warn('second signal: exiting now, leaving resources as they are', { signal });
+      fatal?.(AGENT_EXIT.ok);
+      return;
+    }
+    stopping = true;
+    log.info('stopping: graceful stop of cluster services', { signal });
+    clusterService.operator({ type: 'stop', mode: 'graceful' });
   };
-  process.once('SIGTERM', () => {
+  process.on('SIGTERM', () => {
     stop('SIGTERM');
   });
-  process.once('SIGINT', () => {
+  process.on('SIGINT', () => {
     stop('SIGINT');
   });
 
   const code = await exited;
   await control.stop();
   await heartbeat.stop();
+  await transport.close();
   mainLoop.stop();
+  logs.clusterLog.log('info', 'agent stopped', { code });
+  await logs.close();
   log.info('agent stopped', { code });
   return code;
+}
+
+/** True at most once a minute per key: for warnings a broken peer could repeat endlessly. */
+function rateLimiter(): (key: string) => boolean {
+  const last = new Map<string, number>();
+  return (key) => {
+    const now = Date.now();
+    if (now - (last.get(key) ?? -Infinity) < 60_000) return false;
+    last.set(key, now);
+    return true;
+  };
 }

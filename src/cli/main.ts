@@ -72,7 +72,7 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
   program
     .command('agent')
     .description(
-      'Run the Haven agent of this node in the foreground (systemd starts it). SIGTERM stops it cleanly.',
+      'Run the Haven agent of this node in the foreground (systemd starts it). SIGTERM is a graceful stop: its groups go offline, then it exits.',
     )
     .requiredOption('-c, --config <file>', 'the cluster definition', '/etc/haven/cluster.yaml')
     .option(
@@ -82,6 +82,11 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     .option('-k, --key <file>', 'the cluster key file', '/etc/haven/cluster.key')
     .option('--state-dir <dir>', 'where the agent keeps its durable state', '/var/lib/haven')
     .option('-s, --socket <path>', 'the control socket', DEFAULT_SOCKET)
+    .option(
+      '--log-dir <dir>',
+      'where cluster.log, events.log and the daily history go',
+      '/var/log/haven',
+    )
     .addOption(new Option('--test-hooks', 'enable test-only control methods').hideHelp())
     .addOption(
       new Option(
@@ -96,6 +101,7 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
         key: string;
         stateDir: string;
         socket: string;
+        logDir: string;
         testHooks?: boolean;
         createDiskFiles?: boolean;
       }) => {

@@ -97,6 +97,11 @@ export class LocalCluster {
     return join(this.dir, `${node}.sock`);
   }
 
+  /** Where the node's cluster.log, events.log and history go. */
+  logDir(node: string): string {
+    return join(this.dir, `logs-${node}`);
+  }
+
   definition(): string {
     const o = this.options;
     const nets = o.ipNetworks ?? 2;
@@ -142,6 +147,8 @@ export class LocalCluster {
       join(this.dir, `state-${node}`),
       '--socket',
       this.socket(node),
+      '--log-dir',
+      this.logDir(node),
       '--test-hooks',
       '--create-disk-files',
     ];

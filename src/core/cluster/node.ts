@@ -57,7 +57,12 @@ export interface LocalEvent {
 }
 
 export type OperatorRequest =
-  | { readonly type: 'stop'; readonly mode: 'graceful' | 'takeover' | 'forced' }
+  /** Stop cluster services on this node (all: on every member of its view, each in turn). */
+  | {
+      readonly type: 'stop';
+      readonly mode: 'graceful' | 'takeover' | 'forced';
+      readonly all?: boolean;
+    }
   /** Resume an event in error (the reference's clruncmd). */
   | { readonly type: 'resume' }
   | { readonly type: 'rg-move'; readonly group: string; readonly to: NodeNo }
@@ -84,6 +89,8 @@ export type NodeEffect<M> =
       readonly args?: readonly string[];
       readonly env: Readonly<Record<string, string>>;
       readonly timeoutMs: number;
+      /** What the command is to its event (program, pre, post, notify, recovery), for the trace. */
+      readonly role?: string;
     }
   /**
    * Resource ownership as the node believes it is carried out, for the simulator's safety

@@ -112,6 +112,8 @@ export interface StopRecord {
 export type CmMessage =
   | ({ readonly type: 'error' } & EventError)
   | { readonly type: 'resume' }
+  /** The operator stopped every node (haven stop --all): stop, with this mode. */
+  | { readonly type: 'stop'; readonly mode: StopMode }
   | { readonly type: 'resumed'; readonly id: EventId }
   /** A member of a tie view asks its leader whether the partition holds the tie-breaker. */
   | { readonly type: 'tie-ask'; readonly epoch: Epoch; readonly t0: number }
@@ -278,6 +280,12 @@ export interface GroupNodeState {
   readonly errors: ReadonlyMap<NodeNo, EventError>;
   readonly cm: CmState;
   readonly tie: TieState;
+  /**
+   * Local events submitted in this view, by name, node and network: the count makes the key of
+   * the next one (the same on every node that saw the same ones), so a network that fails
+   * twice is two events, while several nodes reporting one failure is one.
+   */
+  readonly localCounts: ReadonlyMap<string, number>;
   /** Events this node finished, in order (for the simulator's invariants). */
   readonly log: readonly EventId[];
   /** Executors created (parts and local runs): the next one's serial. */
@@ -320,6 +328,7 @@ export function createGroupNode(
     errors: new Map(),
     cm: 'init',
     tie: { ownUntil: -Infinity, leaderUntil: -Infinity, asked: null, nextAskMs: nowMs },
+    localCounts: new Map(),
     log: [],
     runs: 0,
     wakeAt: null,
@@ -361,6 +370,7 @@ function fromMembership(
       ...state,
       quorum,
       viewSinceMs: nowMs,
+      localCounts: new Map(),
       lease: leaseOnView(state.lease, view, nowMs),
       // A member trusts only the leader of its current view for the tie; ask at once.
       tie: { ...state.tie, leaderUntil: -Infinity, nextAskMs: nowMs },
@@ -802,6 +812,7 @@ function runEffect(
     args: e.args,
     env: e.env,
     timeoutMs: e.timeoutMs,
+    role: e.role,
   };
 }
 
@@ -1208,6 +1219,9 @@ function onCm(
     }
     case 'resume':
       return resume(s, nowMs, fx);
+    case 'stop':
+      log(fx, 'info', `stop requested by node ${String(from)} for every node`, { mode: msg.mode });
+      return stop(s, msg.mode, nowMs, fx);
     case 'tie-ask': {
       const view = s.agreement.view;
       const same = view !== null && compareEpochs(view.epoch, msg.epoch) === 0;
@@ -1540,13 +1554,17 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
       case 'resources-result':
         state = onResources(state, input, nowMs, fx);
         break;
-      case 'local-event':
+      case 'local-event': {
+        const base = `${input.event.name}:${String(input.event.node)}:${input.event.network ?? ''}`;
+        const n = (state.localCounts.get(base) ?? 0) + 1;
+        const view = state.agreement.view ? epochText(state.agreement.view.epoch) : '-';
+        state = { ...state, localCounts: new Map(state.localCounts).set(base, n) };
         state = fromAgreement(
           state,
           onLocalEvent(
             state.agreement,
             {
-              key: `${input.event.name}:${String(input.event.node)}:${input.event.network ?? ''}`,
+              key: `${base}:${view}:${String(n)}`,
               name: input.event.name,
               node: input.event.node,
               network: input.event.network,
@@ -1559,10 +1577,13 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
           fx,
         );
         break;
+      }
       case 'operator': {
         const r = input.request;
-        if (r.type === 'stop') state = stop(state, r.mode, nowMs, fx);
-        else if (r.type === 'resume') {
+        if (r.type === 'stop') {
+          if (r.all === true) toMembers(state, { type: 'stop', mode: r.mode }, fx);
+          state = stop(state, r.mode, nowMs, fx);
+        } else if (r.type === 'resume') {
           // Every node in error resumes: this one here, the others by message.
           for (const n of state.errors.keys())
             if (n !== state.self)

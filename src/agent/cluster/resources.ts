@@ -1,0 +1,186 @@
+// This node's resource groups: each group's resources as agents (service IPs, file systems,
+// applications, OCF agents, systemd units), brought online in the order of ACQUIRE_ORDER and
+// offline in reverse by a GroupRunner, one group after another. What every resource did goes
+// to the event trace.
+
+import type { ClusterConfig, ResourceDef } from '../../core/config/model.js';
+import type { ProcessRunner } from '../../core/ports/process.js';
+import { AgentError, type AgentCommand, type ResourceAgent } from '../../runtime/agents/agent.js';
+import { ApplicationAgent } from '../../runtime/agents/application.js';
+import { FilesystemAgent } from '../../runtime/agents/filesystem.js';
+import { GroupRunner, type GroupStep } from '../../runtime/agents/group-runner.js';
+import { OcfAgent } from '../../runtime/agents/ocf.js';
+import { ServiceIpAgent } from '../../runtime/agents/service-ip.js';
+import { SystemdAgent } from '../../runtime/agents/systemd.js';
+import type { ResourceOps, ResourceTrace } from './service.js';
+
+export interface ResourceManagerOptions {
+  readonly config: ClusterConfig;
+  readonly node: string;
+  readonly runner?: ProcessRunner;
+  /** Where OCF agents keep their state (HA_RSCTMP). */
+  readonly ocfStateDir?: string;
+  /** Where background application starts write their output. */
+  readonly outputDir?: string;
+  /** The groups this node holds changed. */
+  readonly onHolding?: (groups: ReadonlySet<string>) => void;
+}
+
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** A resource kind this version cannot manage yet: every start fails, saying so. */
+class UnsupportedAgent implements ResourceAgent {
+  constructor(
+    readonly resource: string,
+    readonly kind: ResourceDef['kind'],
+    readonly why: string,
+  ) {}
+  start(): Promise<void> {
+    return Promise.reject(new AgentError(this.resource, 'start', this.why));
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  monitor(): Promise<{ state: 'stopped' }> {
+    return Promise.resolve({ state: 'stopped' });
+  }
+}
+
+export class ResourceManager implements ResourceOps {
+  readonly #o: ResourceManagerOptions;
+  /** Each group's agents, kept: an application agent remembers the processes it started. */
+  readonly #agents = new Map<string, readonly ResourceAgent[]>();
+
+  constructor(o: ResourceManagerOptions) {
+    this.#o = o;
+  }
+
+  /** The agent of one resource on this node. */
+  agentOf(def: ResourceDef, group: string): ResourceAgent {
+    const { config, node } = this.#o;
+    const runner = this.#o.runner ? { runner: this.#o.runner } : {};
+    switch (def.kind) {
+      case 'serviceIp': {
+        const me = config.nodes.find((n) => n.name === node);
+        const net = config.networks.find((n) => n.name === def.network);
+        return new ServiceIpAgent({
+          resource: def,
+          ipat: net?.ipat ?? 'alias',
+          interfaces: me?.interfaces.filter((i) => i.network === def.network) ?? [],
+          persistentLabels: me?.persistentLabels ?? [],
+          protectedAddresses: (me?.interfaces ?? []).flatMap((i) =>
+            i.address === undefined ? [] : [i.address],
+          ),
+          ...runner,
+        });
+      }
+      case 'filesystem':
+        return new FilesystemAgent({ resource: def, env: { PATH }, ...runner });
+      case 'application':
+        return new ApplicationAgent({
+          resource: def,
+          group,
+          node,
+          env: { PATH, LANG: 'C.UTF-8' },
+          ...runner,
+          ...(this.#o.outputDir
+            ? { backgroundOutput: `${this.#o.outputDir}/${def.name}.out` }
+            : {}),
+        });
+      case 'ocf':
+        return new OcfAgent(def, {
+          ...runner,
+          ...(this.#o.ocfStateDir ? { stateDir: this.#o.ocfStateDir } : {}),
+        });
+      case 'systemd':
+        return new SystemdAgent(def, runner);
+      case 'volumeGroup':
+        return new UnsupportedAgent(
+          def.name,
+          def.kind,
+          'LVM volume groups are not managed by this version of Haven: use an OCF agent (heartbeat:LVM-activate) instead',
+        );
+    }
+  }
+
+  #runner(
+    group: string,
+    trace: (op: ResourceTrace) => void,
+    commands: Map<string, AgentCommand[]>,
+  ): GroupRunner {
+    let agents = this.#agents.get(group);
+    if (!agents) {
+      const def = this.#o.config.resourceGroups.find((g) => g.name === group);
+      agents = (def?.resources ?? []).flatMap((name) => {
+        const res = this.#o.config.resources.find((x) => x.name === name);
+        return res ? [this.agentOf(res, group)] : [];
+      });
+      this.#agents.set(group, agents);
+    }
+    return new GroupRunner({ group, agents, onStep: stepTracer(commands, trace) });
+  }
+
+  async acquire(
+    groups: readonly string[],
+    trace: (op: ResourceTrace) => void,
+  ): Promise<{ group: string; reason: string }[]> {
+    const failed: { group: string; reason: string }[] = [];
+    for (const group of groups) {
+      const commands = new Map<string, AgentCommand[]>();
+      const r = await this.#runner(group, trace, commands).acquire(collector(commands));
+      if (!r.ok) {
+        const also = r.rollbackFailures.map(
+          (f) => ` (and ${f.resource} did not stop: ${f.error.details.reason})`,
+        );
+        failed.push({ group, reason: `${r.failure.error.message}${also.join('')}` });
+      }
+    }
+    return failed;
+  }
+
+  async release(
+    groups: readonly string[],
+    trace: (op: ResourceTrace) => void,
+  ): Promise<{ group: string; reason: string }[]> {
+    const failed: { group: string; reason: string }[] = [];
+    for (const group of groups) {
+      const commands = new Map<string, AgentCommand[]>();
+      const r = await this.#runner(group, trace, commands).release(collector(commands));
+      if (!r.ok) failed.push({ group, reason: r.failures.map((f) => f.error.message).join('; ') });
+    }
+    return failed;
+  }
+
+  holding(groups: ReadonlySet<string>): void {
+    this.#o.onHolding?.(groups);
+  }
+}
+
+/** An agent context that collects each resource's commands for its step's trace. */
+function collector(commands: Map<string, AgentCommand[]>): {
+  onCommand: (c: AgentCommand) => void;
+} {
+  return {
+    onCommand: (c) => {
+      commands.set(c.resource, [...(commands.get(c.resource) ?? []), c]);
+    },
+  };
+}
+
+/** Traces each step of a group runner with the commands its resource ran. */
+function stepTracer(
+  commands: Map<string, AgentCommand[]>,
+  trace: (op: ResourceTrace) => void,
+): (s: GroupStep) => void {
+  return (s) => {
+    trace({
+      resource: s.resource,
+      op: s.op,
+      outcome: s.outcome,
+      ...(s.error ? { detail: s.error.details.reason } : {}),
+      durationMs: s.durationMs,
+      commands: commands.get(s.resource) ?? [],
+    });
+    commands.delete(s.resource);
+  };
+}

@@ -1,0 +1,498 @@
+// Cluster services on one node: the pure group node (core/group/node.ts) driven by real inputs
+// and carrying out its effects. Messages go through the group transport, liveness comes from
+// topology services, commands run as processes, resource groups through the resource manager,
+// and everything it does is written to the cluster log and the event trace.
+//
+// One input at a time: every input runs the pure step to completion, and the effects it returns
+// start asynchronous work whose completion is a later input. Nothing here decides anything.
+
+import type { ClusterConfig } from '../../core/config/model.js';
+import type { NodeEffect, NodeInput, NodeNo, OperatorRequest } from '../../core/cluster/node.js';
+import type { EventId } from '../../core/group/agreement.js';
+import { compareEventIds } from '../../core/group/agreement.js';
+import { epochText } from '../../core/group/membership.js';
+import {
+  cmStatus,
+  createGroupNode,
+  groupNodeMachine,
+  groupStates,
+  type GroupConfig,
+  type GroupMessage,
+  type GroupNodeState,
+} from '../../core/group/node.js';
+import type { Clock } from '../../core/ports/clock.js';
+import type { ProcessRunner } from '../../core/ports/process.js';
+import type { TimerHandle, Timers } from '../../core/ports/timers.js';
+import type { AgentCommand } from '../../runtime/agents/agent.js';
+import type { AgentLogs } from '../logs/index.js';
+import type { Logger } from '../log.js';
+import type {
+  ClusterStatusReply,
+  CmStateName,
+  EventsReply,
+  GroupView,
+  PastEvent,
+} from '../control/api.js';
+import { nodeNames, type NodeNames } from './group-config.js';
+
+/** What brings resource groups online and offline on this node (resources.ts). */
+export interface ResourceOps {
+  /** Resolves with the groups that failed, each with why; never rejects. */
+  acquire(
+    groups: readonly string[],
+    trace: (op: ResourceTrace) => void,
+  ): Promise<{ group: string; reason: string }[]>;
+  release(
+    groups: readonly string[],
+    trace: (op: ResourceTrace) => void,
+  ): Promise<{ group: string; reason: string }[]>;
+  /** The groups this node holds changed (for the dead man switch's halt list). */
+  holding(groups: ReadonlySet<string>): void;
+}
+
+/** One resource operation, for the event trace. */
+export interface ResourceTrace {
+  readonly resource: string;
+  readonly op: 'start' | 'stop' | 'monitor' | 'validate';
+  readonly outcome: 'ok' | 'failed';
+  readonly detail?: string;
+  readonly durationMs: number;
+  readonly commands: readonly AgentCommand[];
+}
+
+export interface ClusterServiceOptions {
+  readonly config: ClusterConfig;
+  readonly groupConfig: GroupConfig;
+  readonly self: NodeNo;
+  readonly incarnation: number;
+  readonly send: (to: NodeNo, msg: GroupMessage) => void;
+  /** Checks a message from the network; null when it is not a group message. */
+  readonly parse: (msg: unknown) => GroupMessage | null;
+  readonly onBadMessage: (from: NodeNo, why: string) => void;
+  readonly logger: Logger;
+  readonly logs: AgentLogs;
+  readonly resources: ResourceOps;
+  readonly runner: ProcessRunner;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  /** Cluster services stopped (after an operator stop): the agent exits. */
+  readonly onExit: () => void;
+}
+
+const MAX_PAST_EVENTS = 50;
+const MAX_OUTPUT_BYTES = 64 * 1024;
+/** The command line a built-in event script starts with (GroupConfig.scriptRunner's default). */
+const BUILTIN_SCRIPT = 'haven-event ';
+
+interface OpenEvent {
+  readonly serial: number;
+  readonly id: EventId;
+  readonly view: EventsReply['current'];
+  readonly startedAtMs: number;
+  readonly startMono: number;
+}
+
+export class ClusterService {
+  readonly #o: ClusterServiceOptions;
+  readonly #names: NodeNames;
+  #state: GroupNodeState;
+  #timer: TimerHandle | undefined;
+  #stopped = false;
+  #up: NodeNo[] = [];
+  readonly #past: PastEvent[] = [];
+  #open: OpenEvent | null = null;
+  readonly #runs = new Map<string, { command: string; startedAtMs: number }>();
+
+  constructor(o: ClusterServiceOptions) {
+    this.#o = o;
+    this.#names = nodeNames(o.config);
+    this.#state = createGroupNode(o.self, o.incarnation, o.groupConfig, o.clock.monotonicMs());
+  }
+
+  get state(): GroupNodeState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#input({ type: 'start' });
+  }
+
+  /** A message from a peer (authenticated, deduplicated by the transport). */
+  message(from: NodeNo, body: unknown): void {
+    const msg = this.#o.parse(body);
+    if (msg === null) {
+      this.#o.onBadMessage(from, 'not a group services message');
+      return;
+    }
+    this.#input({ type: 'message', from, msg });
+  }
+
+  /** A peer is up or down by topology services (every path silent = down). */
+  peer(node: NodeNo, up: boolean): void {
+    const next = up
+      ? [...new Set([...this.#up, node])].sort((a, b) => a - b)
+      : this.#up.filter((n) => n !== node);
+    if (next.join() === this.#up.join()) return;
+    this.#up = next;
+    this.#input({ type: 'liveness', up: next });
+  }
+
+  /** A topology event about this node or a network (network_down...), or a user event. */
+  localEvent(name: string, node: NodeNo, network?: string): void {
+    this.#input({ type: 'local-event', event: { name, node, network } });
+  }
+
+  operator(request: OperatorRequest): void {
+    this.#input({ type: 'operator', request });
+  }
+
+  #input(input: NodeInput<GroupMessage>): void {
+    if (this.#stopped) return;
+    const before = this.#state;
+    let r;
+    try {
+      r = groupNodeMachine.step(before, input, this.#o.clock.monotonicMs());
+    } catch (e) {
+      // A pure step leaves the old state untouched: drop the input, keep running.
+      this.#o.logger.error('cluster services could not use an input: dropped', {
+        input: input.type,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
+      if (input.type === 'message') this.#o.onBadMessage(input.from, 'rejected by the protocol');
+      return;
+    }
+    this.#state = r.state;
+    this.#traceEvents(before, r.state);
+    for (const e of r.effects) {
+      this.#effect(e);
+      if (e.type === 'exit') break;
+    }
+  }
+
+  #effect(e: NodeEffect<GroupMessage>): void {
+    switch (e.type) {
+      case 'send':
+        this.#o.send(e.to, e.msg);
+        return;
+      case 'wake-at':
+        if (this.#timer !== undefined) this.#o.timers.cancel(this.#timer);
+        this.#timer = undefined;
+        if (e.atMs !== null) {
+          const delay = Math.max(0, e.atMs - this.#o.clock.monotonicMs());
+          this.#timer = this.#o.timers.setTimer(delay, () => {
+            this.#timer = undefined;
+            this.#input({ type: 'wake' });
+          });
+        }
+        return;
+      case 'run':
+        this.#run(e);
+        return;
+      case 'resources':
+        this.#resources(e);
+        return;
+      case 'holding':
+        this.#o.resources.holding(this.#state.held);
+        return;
+      case 'tiebreak':
+        // The disk and server tie-breakers are not built yet: a tie never has quorum.
+        this.#o.logger.warn('tie-breaker asked, but none is available in this version: denied');
+        queueMicrotask(() => {
+          this.#input({ type: 'tiebreak-result', requestId: e.requestId, granted: false });
+        });
+        return;
+      case 'log': {
+        const level = e.level;
+        this.#o.logger[level](e.msg, e.fields ? { ...e.fields } : {});
+        if (level !== 'debug') this.#o.logs.clusterLog.log(level, e.msg, e.fields ?? {});
+        return;
+      }
+      case 'exit':
+        this.#stopped = true;
+        if (this.#timer !== undefined) this.#o.timers.cancel(this.#timer);
+        this.#o.onExit();
+        return;
+    }
+  }
+
+  #eventId(): string | undefined {
+    const p = this.#state.part;
+    return p ? `${epochText(p.id.epoch)}.${String(p.id.seq)}` : undefined;
+  }
+
+  #run(e: Extract<NodeEffect<GroupMessage>, { type: 'run' }>): void {
+    const eventId = this.#eventId() ?? e.env['EVENT_ID'] ?? '';
+    const step = e.env['EVENT_STEP'] === undefined ? undefined : Number(e.env['EVENT_STEP']) - 1;
+    const role = (e.role ?? 'step') as 'step';
+    const line = [e.command, ...(e.args ?? [])].join(' ');
+    const startedAtMs = this.#o.clock.wallMs();
+    this.#o.logs.event({ type: 'command-start', eventId, role, step, command: line });
+    const done = (r: {
+      exitCode: number | null;
+      signal: string | null;
+      timedOut: boolean;
+      stdout: string;
+      stderr: string;
+      durationMs: number;
+    }): void => {
+      this.#o.logs.event({
+        type: 'command',
+        eventId,
+        role,
+        step,
+        command: line,
+        expected: 'any',
+        exitCode: r.exitCode,
+        signal: r.signal,
+        timedOut: r.timedOut,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        startedAtMs,
+        durationMs: r.durationMs,
+      });
+      this.#input({
+        type: 'run-result',
+        runId: e.runId,
+        exitCode: r.exitCode,
+        timedOut: r.timedOut,
+        output: `${r.stdout}${r.stderr}`.slice(-4096),
+      });
+    };
+    if (e.command.startsWith(BUILTIN_SCRIPT)) {
+      // Haven's own event scripts move nothing themselves (resource groups move through the
+      // resources effects, at the program's barriers): they mark the step in the trace.
+      queueMicrotask(() => {
+        done({
+          exitCode: 0,
+          signal: null,
+          timedOut: false,
+          stdout: `built-in ${e.command.slice(BUILTIN_SCRIPT.length)}: done\n`,
+          stderr: '',
+          durationMs: 0,
+        });
+      });
+      return;
+    }
+    this.#runs.set(e.runId, { command: line, startedAtMs });
+    this.#o.runner
+      .run({
+        command: ['/bin/sh', '-c', e.command, 'sh', ...(e.args ?? [])],
+        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...e.env },
+        cwd: '/',
+        timeoutMs: e.timeoutMs,
+        killGraceMs: 5000,
+        maxOutputBytes: MAX_OUTPUT_BYTES,
+      })
+      .then(
+        (r) => {
+          this.#runs.delete(e.runId);
+          done(r);
+        },
+        (error: unknown) => {
+          this.#runs.delete(e.runId);
+          done({
+            exitCode: 127,
+            signal: null,
+            timedOut: false,
+            stdout: '',
+            stderr: `could not start the command: ${error instanceof Error ? error.message : String(error)}\n`,
+            durationMs: 0,
+          });
+        },
+      );
+  }
+
+  #resources(e: Extract<NodeEffect<GroupMessage>, { type: 'resources' }>): void {
+    const eventId = this.#eventId();
+    const trace = (t: ResourceTrace): void => {
+      this.#o.logs.event({ type: 'resource', eventId, ...t });
+    };
+    this.#o.logs.clusterLog.log(
+      'info',
+      `${e.op === 'acquire' ? 'acquiring' : 'releasing'} groups`,
+      {
+        groups: e.groups,
+        event: eventId ?? null,
+      },
+    );
+    const op = e.op === 'acquire' ? this.#o.resources.acquire : this.#o.resources.release;
+    op.call(this.#o.resources, e.groups, trace).then(
+      (failed) => {
+        this.#input({ type: 'resources-result', runId: e.runId, failed });
+      },
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.#input({
+          type: 'resources-result',
+          runId: e.runId,
+          failed: e.groups.map((group) => ({ group, reason })),
+        });
+      },
+    );
+  }
+
+  /** Writes the trace's event start and end lines, and keeps the last events for status. */
+  #traceEvents(before: GroupNodeState, after: GroupNodeState): void {
+    const b = before.part;
+    const a = after.part;
+    if (b && (!a || a.serial !== b.serial) && this.#open?.serial === b.serial) {
+      const open = this.#open;
+      const completed = after.log.some((id) => compareEventIds(id, b.id) === 0);
+      const outcome: PastEvent['outcome'] = b.error
+        ? 'error'
+        : completed
+          ? 'completed'
+          : 'abandoned';
+      const durationMs = this.#o.clock.monotonicMs() - open.startMono;
+      const ev = open.view;
+      if (ev) {
+        this.#past.push({
+          id: ev.id,
+          name: ev.name,
+          node: ev.node,
+          details: ev.details,
+          startedAtMs: open.startedAtMs,
+          durationMs,
+          outcome,
+          message: b.error?.message ?? null,
+          released: b.releases,
+          acquired: b.acquires,
+        });
+        if (this.#past.length > MAX_PAST_EVENTS) this.#past.shift();
+        this.#o.logs.event({
+          type: 'event-end',
+          eventId: ev.id,
+          name: ev.name,
+          eventNode: ev.node,
+          args: Object.values(ev.details),
+          outcome,
+          durationMs,
+        });
+      }
+      this.#open = null;
+    }
+    if (a && (!b || b.serial !== a.serial)) {
+      const id = `${epochText(a.id.epoch)}.${String(a.id.seq)}`;
+      const details = { ...(a.event.details ?? {}) };
+      const view: EventsReply['current'] = {
+        id,
+        name: a.event.name,
+        node: this.#names.name(a.event.node),
+        details,
+        startedAtMs: this.#o.clock.wallMs(),
+        status: 'rp_running',
+        releases: a.releases,
+        acquires: a.acquires,
+        error: null,
+      };
+      this.#open = {
+        serial: a.serial,
+        id: a.id,
+        view,
+        startedAtMs: view.startedAtMs,
+        startMono: this.#o.clock.monotonicMs(),
+      };
+      const members = (after.agreement.view?.members ?? []).map((n) => this.#names.name(n));
+      const reasons = Object.entries(after.resources.reasons)
+        .filter(
+          ([g]) =>
+            a.releases.includes(g) || (after.resources.placement[g] ?? []).includes(this.#o.self),
+        )
+        .map(([g, r]) => `${g}: ${r}`);
+      this.#o.logs.event({
+        type: 'event-start',
+        eventId: id,
+        serial: a.serial,
+        name: a.event.name,
+        eventNode: view.node,
+        args: Object.values(details),
+        self: this.#names.name(this.#o.self),
+        view: after.agreement.view ? epochText(after.agreement.view.epoch) : undefined,
+        members,
+        releases: a.releases,
+        reasons,
+      });
+    }
+  }
+
+  // ---- views for the control socket --------------------------------------------------
+
+  groups(): GroupView[] {
+    const s = this.#state;
+    const n = this.#names;
+    return groupStates(s).map((g) => {
+      const def = this.#o.config.resourceGroups.find((x) => x.name === g.group);
+      const states: Record<string, GroupView['states'][string]> = {};
+      for (const [id, st] of Object.entries(g.states)) states[n.name(Number(id))] = st;
+      return {
+        group: g.group,
+        nodes: def?.nodes ?? [],
+        policies: {
+          startup: def?.startup ?? '',
+          fallover: def?.fallover ?? '',
+          fallback: def?.fallback ?? '',
+          legacy: def?.legacyPolicy ?? null,
+        },
+        placedOn: g.placedOn.map((x) => n.name(x)),
+        reason: g.reason,
+        override:
+          g.override === null ? null : g.override === 'offline' ? 'offline' : n.name(g.override),
+        states,
+        resources: (def?.resources ?? []).map((r) => ({
+          name: r,
+          kind: this.#o.config.resources.find((x) => x.name === r)?.kind ?? 'unknown',
+        })),
+      };
+    });
+  }
+
+  cm(): ClusterStatusReply['cm'] {
+    const s = this.#state;
+    const st = cmStatus(s);
+    return {
+      state: (this.#stopped ? 'stopped' : st['state']) as CmStateName,
+      view: s.agreement.view
+        ? {
+            epoch: epochText(s.agreement.view.epoch),
+            members: s.agreement.view.members.map((m) => this.#names.name(m)),
+          }
+        : null,
+      quorum: s.quorum,
+      stopping: s.stopping !== null,
+    };
+  }
+
+  errors(): ClusterStatusReply['errors'] {
+    return [...this.#state.errors].map(([node, e]) => ({
+      node: this.#names.name(node),
+      event: e.event,
+      groups: e.groups,
+      message: e.message,
+    }));
+  }
+
+  stops(): ReadonlyMap<NodeNo, 'graceful' | 'takeover' | 'forced'> {
+    return new Map([...this.#state.stops].map(([n, r]) => [n, r.mode]));
+  }
+
+  events(): EventsReply {
+    const s = this.#state;
+    const p = s.part;
+    const cur = this.#open?.view ?? null;
+    return {
+      node: this.#names.name(this.#o.self),
+      current:
+        p && cur
+          ? {
+              ...cur,
+              status: p.error ? 'error' : String(cmStatus(s)['state']),
+              releases: p.releases,
+              acquires: p.acquires,
+              error: p.error?.message ?? null,
+            }
+          : null,
+      queue: s.agreement.queue.map((e) => ({ name: e.name, node: this.#names.name(e.node) })),
+      recent: [...this.#past],
+    };
+  }
+}
