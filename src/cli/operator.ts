@@ -1,0 +1,60 @@
+// The operator's requests: start, stop and resume cluster services, move a resource group,
+// bring it online or offline. The agent answers once the request is queued as a cluster event
+// (it then runs like any other: `haven events` follows it), or refuses with a reason.
+
+import type { OperatorReply } from '../agent/control/api.js';
+import { AgentRefusedError, AgentUnreachableError, callAgent } from './control-client.js';
+import { EXIT } from './exit-codes.js';
+import type { Output } from './output.js';
+
+export const STOP_MODES = ['graceful', 'takeover', 'forced'] as const;
+export type StopMode = (typeof STOP_MODES)[number];
+
+/** Each stop mode in one line, as the reference explains them (and --help shows them). */
+export const STOP_MODE_HELP: Readonly<Record<StopMode, string>> = {
+  graceful: 'release the node\u2019s groups; no other node acquires them',
+  takeover: 'release the node\u2019s groups; the other nodes take them over',
+  forced: 'stop cluster services; leave its groups running, unmanaged',
+};
+
+/** Where to look after a refusal, by the agent's code (api.ts lists them) and the request. */
+function refusalHint(code: string, method: string): string | undefined {
+  const rg = method.startsWith('rg.');
+  if (code === 'not-found' && rg) return 'haven rg lists the groups and the nodes of their lists';
+  if (code === 'invalid' && rg) return 'haven rg GROUP shows the nodes of its list';
+  if (code === 'unavailable' && method !== 'cluster.start')
+    return 'haven status shows the state of cluster services on this node';
+  return undefined;
+}
+
+export interface OperatorRequest {
+  /** The control method (api.ts). */
+  readonly method: string;
+  readonly params: Record<string, unknown>;
+  /** The command as the operator typed it, for messages: "rg move web node2". */
+  readonly what: string;
+}
+
+export async function operatorCommand(
+  req: OperatorRequest,
+  opts: { socket: string },
+  io: Output,
+): Promise<number> {
+  let reply: OperatorReply;
+  try {
+    reply = (await callAgent(opts.socket, req.method, req.params)) as OperatorReply;
+  } catch (e) {
+    if (e instanceof AgentRefusedError) {
+      const hint = refusalHint(e.code, req.method);
+      io.err(`haven: ${req.what}: refused: ${e.message}`);
+      if (hint !== undefined) io.err(`(${hint})`);
+    } else {
+      io.err(`haven: ${req.what}: ${e instanceof AgentUnreachableError ? e.message : String(e)}`);
+    }
+    return EXIT.errors;
+  }
+  io.out(reply.message);
+  // Accepted means queued, not done: say where to watch it, unless the agent already did.
+  if (!reply.message.includes('haven events')) io.out('(haven events follows its progress)');
+  return EXIT.ok;
+}
