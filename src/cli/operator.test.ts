@@ -101,7 +101,7 @@ describe('operator requests', () => {
     assert.equal(bad.out, '');
     assert.equal(
       bad.err,
-      'haven: rg move db node9: refused: node9 is not in the node list of db (node1, node2)\n(haven rg GROUP shows the nodes of its list)\n',
+      'haven: rg move db node9: refused: node9 is not in the node list of db (node1, node2)\n(haven rg db shows the nodes of its list)\n',
     );
     const missing = await haven('rg', 'move', 'dbb', 'node2', '-s', server.socket);
     assert.equal(missing.code, 1);

@@ -18,11 +18,14 @@ export const STOP_MODE_HELP: Readonly<Record<StopMode, string>> = {
 };
 
 /** Where to look after a refusal, by the agent's code (api.ts lists them) and the request. */
-function refusalHint(code: string, method: string): string | undefined {
-  const rg = method.startsWith('rg.');
+function refusalHint(code: string, req: OperatorRequest): string | undefined {
+  const rg = req.method.startsWith('rg.');
+  const group = typeof req.params['group'] === 'string' ? req.params['group'] : 'GROUP';
   if (code === 'not-found' && rg) return 'haven rg lists the groups and the nodes of their lists';
-  if (code === 'invalid' && rg) return 'haven rg GROUP shows the nodes of its list';
-  if (code === 'unavailable' && method !== 'cluster.start')
+  // A group named like a subcommand of rg is shown with rg show.
+  const show = ['move', 'online', 'offline', 'show'].includes(group) ? 'rg show' : 'rg';
+  if (code === 'invalid' && rg) return `haven ${show} ${group} shows the nodes of its list`;
+  if (code === 'unavailable' && req.method !== 'cluster.start')
     return 'haven status shows the state of cluster services on this node';
   return undefined;
 }
@@ -45,7 +48,7 @@ export async function operatorCommand(
     reply = (await callAgent(opts.socket, req.method, req.params)) as OperatorReply;
   } catch (e) {
     if (e instanceof AgentRefusedError) {
-      const hint = refusalHint(e.code, req.method);
+      const hint = refusalHint(e.code, req);
       io.err(`haven: ${req.what}: refused: ${e.message}`);
       if (hint !== undefined) io.err(`(${hint})`);
     } else {
