@@ -114,7 +114,9 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   const names = nodeNames(config);
   const self = names.byName.get(node) as NodeNo;
   const rateLimited = rateLimiter();
-  let service: ClusterService | undefined;
+  /** Paths (node:network, node:network:interface) reported down, until they come back. */
+  const failedPaths = new Set<string>();
+  const service: { current?: ClusterService } = {};
   let transport: GroupTransport;
   try {
     transport = await GroupTransport.start({
@@ -122,7 +124,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
       self,
       incarnation,
       mac: new HmacSha256Authenticator(key),
-      onMessage: (from, body) => service?.message(from, body),
+      onMessage: (from, body) => service.current?.message(from, body),
       onError: (e) => {
         if (rateLimited('transport')) log.warn('group services socket error', { error: e.message });
       },
@@ -164,7 +166,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
       fatal?.(AGENT_EXIT.ok);
     },
   });
-  service = clusterService;
+  service.current = clusterService;
 
   const heartbeat = await HeartbeatService.start(
     {
@@ -192,7 +194,13 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
           case 'network_up':
           case 'network_down':
           case 'fail_interface':
-          case 'join_interface':
+          case 'join_interface': {
+            // A path heard for the first time is not news: only a failure, and the return of
+            // what failed, become cluster events.
+            const what = `${event.node}:${event.network}${'iface' in event ? `:${event.iface}` : ''}`;
+            const up = event.type === 'network_up' || event.type === 'join_interface';
+            if (up && !failedPaths.delete(what)) break;
+            if (!up) failedPaths.add(what);
             logs.clusterLog.log(
               event.type.endsWith('down') || event.type.startsWith('fail') ? 'warn' : 'info',
               event.type,
@@ -200,6 +208,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
             );
             clusterService.localEvent(event.type, id, event.network);
             break;
+          }
           default:
             break;
         }

@@ -1,16 +1,11 @@
-// The check every group services message from the network passes before the core sees it.
-// For now the envelope only (the layer and the message type); the protocol step that receives
-// it runs under a guard in service.ts, so a malformed field costs the message, never the agent.
+// The check every group services message from the network passes before the core sees it
+// (core/group/message-check.ts: every field of every message type, bounded).
 
+import { parseGroupMessage as check } from '../../core/group/message-check.js';
 import type { GroupMessage } from '../../core/group/node.js';
 
-const LAYERS = new Set(['membership', 'agreement', 'lease', 'cm']);
-
+/** The message, rebuilt from its known fields; null when it is not a valid group message. */
 export function parseGroupMessage(x: unknown): GroupMessage | null {
-  if (typeof x !== 'object' || x === null) return null;
-  const { layer, msg } = x as { layer?: unknown; msg?: unknown };
-  if (typeof layer !== 'string' || !LAYERS.has(layer)) return null;
-  if (typeof msg !== 'object' || msg === null) return null;
-  if (typeof (msg as { type?: unknown }).type !== 'string') return null;
-  return x as GroupMessage;
+  const r = check(x);
+  return r.ok ? r.message : null;
 }

@@ -177,13 +177,7 @@ export class ClusterService {
       case 'wake-at':
         if (this.#timer !== undefined) this.#o.timers.cancel(this.#timer);
         this.#timer = undefined;
-        if (e.atMs !== null) {
-          const delay = Math.max(0, e.atMs - this.#o.clock.monotonicMs());
-          this.#timer = this.#o.timers.setTimer(delay, () => {
-            this.#timer = undefined;
-            this.#input({ type: 'wake' });
-          });
-        }
+        if (e.atMs !== null) this.#arm(e.atMs);
         return;
       case 'run':
         this.#run(e);
@@ -213,6 +207,20 @@ export class ClusterService {
         this.#o.onExit();
         return;
     }
+  }
+
+  /**
+   * One timer for the node's wake-up time. A timer may fire a little before the monotonic
+   * clock reaches the time it was set for (the event loop's clock is in whole ms): it is armed
+   * again for the rest, since the node, woken early, would not ask for the same time again.
+   */
+  #arm(atMs: number): void {
+    const delay = Math.max(0, Math.ceil(atMs - this.#o.clock.monotonicMs()));
+    this.#timer = this.#o.timers.setTimer(delay, () => {
+      this.#timer = undefined;
+      if (this.#o.clock.monotonicMs() < atMs) this.#arm(atMs);
+      else this.#input({ type: 'wake' });
+    });
   }
 
   #eventId(): string | undefined {
@@ -315,8 +323,8 @@ export class ClusterService {
         event: eventId ?? null,
       },
     );
-    const op = e.op === 'acquire' ? this.#o.resources.acquire : this.#o.resources.release;
-    op.call(this.#o.resources, e.groups, trace).then(
+    const r = this.#o.resources;
+    (e.op === 'acquire' ? r.acquire(e.groups, trace) : r.release(e.groups, trace)).then(
       (failed) => {
         this.#input({ type: 'resources-result', runId: e.runId, failed });
       },

@@ -48,7 +48,7 @@ import type { AgreementMessage, ClusterEvent, EventId, Running } from './agreeme
 import type { Row } from './connectivity.js';
 import type { LeaseMessage } from './lease.js';
 import type { Epoch, Known, MembershipMessage, View } from './membership.js';
-import type { CmMessage, GroupMessage } from './node.js';
+import type { CmMessage, GroupMessage, StopMode } from './node.js';
 
 export const MAX_NODE_NO = 1024;
 export const MAX_ITEMS = 1024;
@@ -376,7 +376,15 @@ const leaseMessage = variants<LeaseMessage>('lease', {
   pong: { epoch, t0: time },
 });
 
+const STOP_MODES: readonly StopMode[] = ['graceful', 'takeover', 'forced'];
+const stopMode: Parser<StopMode> = named('graceful, takeover or forced', (x, path) =>
+  STOP_MODES.includes(x as StopMode)
+    ? (x as StopMode)
+    : refuse(path, 'graceful, takeover or forced', x),
+);
+
 const cmMessage = variants<CmMessage>('cm', {
+  stop: { mode: stopMode },
   error: {
     id: eventId,
     event: name,

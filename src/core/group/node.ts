@@ -871,7 +871,7 @@ function stepPart(
           id: p.id,
           event: p.event.name,
           groups: [...p.releases, ...p.acquires],
-          message: e.failure.message,
+          message: shortened(e.failure.message),
         };
         s = inError({ ...s, part: { ...p, error: e.failure } }, s.self, error, nowMs, fx);
         toMembers(s, { type: 'error', ...error }, fx);
@@ -897,6 +897,14 @@ function stepPart(
     }
   }
   return s;
+}
+
+/** Error messages travel to every member: long command output is cut to keep them small. */
+const MAX_ERROR_CHARS = 4000;
+function shortened(message: string): string {
+  return message.length <= MAX_ERROR_CHARS
+    ? message
+    : `${message.slice(0, MAX_ERROR_CHARS - 40)} [... ${String(message.length - MAX_ERROR_CHARS + 40)} characters cut]`;
 }
 
 /** An event went to error on `node`: remember it, say so, and run event_error here. */
@@ -1069,7 +1077,9 @@ function onResources(
     if (!current) return s;
     if (failed.size > 0) {
       const unreleased = [...failed.keys()];
-      const message = `release failed: ${[...failed].map(([g, r]) => `${g}: ${r}`).join('; ')}`;
+      const message = shortened(
+        `release failed: ${[...failed].map(([g, r]) => `${g}: ${r}`).join('; ')}`,
+      );
       const error: EventError = {
         id: current.id,
         event: current.event.name,
