@@ -28,6 +28,7 @@ import { GroupTransport } from './cluster/transport.js';
 import { ClusterService } from './cluster/service.js';
 import { ResourceManager } from './cluster/resources.js';
 import { parseGroupMessage } from './cluster/messages.js';
+import { DeadManSwitch } from './cluster/deadman.js';
 import { AgentLogs, DEFAULT_LOG_DIR } from './logs/index.js';
 import { join } from 'node:path';
 import { HeartbeatService } from './heartbeat/service.js';
@@ -136,11 +137,17 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
     await logs.close();
     return AGENT_EXIT.config;
   }
+  const deadman = DeadManSwitch.start(o.stateDir, (e) => {
+    log.error('the dead man switch could not start', { error: e.message });
+  });
   const resources = new ResourceManager({
     config,
     node,
     ocfStateDir: join(o.stateDir, 'ocf'),
     outputDir: logDir,
+    onHalt: (commands) => {
+      void deadman.update(commands);
+    },
   });
   const clusterService = new ClusterService({
     config,
@@ -451,6 +458,8 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   });
 
   const code = await exited;
+  // Whatever runs now was left running on purpose (a forced stop, or a second signal).
+  await deadman.disarm();
   await control.stop();
   await heartbeat.stop();
   await transport.close();

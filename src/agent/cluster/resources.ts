@@ -8,7 +8,7 @@ import type { ProcessRunner } from '../../core/ports/process.js';
 import { AgentError, type AgentCommand, type ResourceAgent } from '../../runtime/agents/agent.js';
 import { ApplicationAgent } from '../../runtime/agents/application.js';
 import { FilesystemAgent } from '../../runtime/agents/filesystem.js';
-import { GroupRunner, type GroupStep } from '../../runtime/agents/group-runner.js';
+import { GroupRunner, acquireOrder, type GroupStep } from '../../runtime/agents/group-runner.js';
 import { OcfAgent } from '../../runtime/agents/ocf.js';
 import { ServiceIpAgent } from '../../runtime/agents/service-ip.js';
 import { SystemdAgent } from '../../runtime/agents/systemd.js';
@@ -22,8 +22,8 @@ export interface ResourceManagerOptions {
   readonly ocfStateDir?: string;
   /** Where background application starts write their output. */
   readonly outputDir?: string;
-  /** The groups this node holds changed. */
-  readonly onHolding?: (groups: ReadonlySet<string>) => void;
+  /** The commands that would halt what this node holds now changed (the dead man switch). */
+  readonly onHalt?: (commands: readonly string[]) => void;
 }
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -50,6 +50,7 @@ export class ResourceManager implements ResourceOps {
   readonly #o: ResourceManagerOptions;
   /** Each group's agents, kept: an application agent remembers the processes it started. */
   readonly #agents = new Map<string, readonly ResourceAgent[]>();
+  #held: ReadonlySet<string> = new Set();
 
   constructor(o: ResourceManagerOptions) {
     this.#o = o;
@@ -135,6 +136,7 @@ export class ResourceManager implements ResourceOps {
         failed.push({ group, reason: `${r.failure.error.message}${also.join('')}` });
       }
     }
+    this.#halt();
     return failed;
   }
 
@@ -148,11 +150,23 @@ export class ResourceManager implements ResourceOps {
       const r = await this.#runner(group, trace, commands).release(collector(commands));
       if (!r.ok) failed.push({ group, reason: r.failures.map((f) => f.error.message).join('; ') });
     }
+    this.#halt();
     return failed;
   }
 
   holding(groups: ReadonlySet<string>): void {
-    this.#o.onHolding?.(groups);
+    this.#held = new Set(groups);
+    this.#halt();
+  }
+
+  /** What kills the held groups' applications and removes their addresses, newest first. */
+  #halt(): void {
+    const commands: string[] = [];
+    for (const group of [...this.#held].sort()) {
+      const agents = acquireOrder(this.#agents.get(group) ?? []).reverse();
+      for (const a of agents) commands.push(...(a.haltCommands?.() ?? []));
+    }
+    this.#o.onHalt?.(commands);
   }
 }
 

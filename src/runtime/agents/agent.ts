@@ -60,6 +60,12 @@ export interface ResourceAgent {
    * sentence naming the resource, the field and what to do; empty when all is well.
    */
   validate?(ctx?: AgentContext): Promise<readonly string[]>;
+  /**
+   * Shell commands that take the resource down at once, without this agent (the dead man
+   * switch runs them if the Haven agent itself dies): killing what it started, removing an
+   * address. Only what would be dangerous left running on a node the cluster gave up on.
+   */
+  haltCommands?(): readonly string[];
 }
 
 export class AgentError extends HavenError<{

@@ -138,6 +138,10 @@ export class ApplicationAgent implements ResourceAgent {
   #known: Known = 'unknown';
   /** Process groups the start commands led; what is left in them belongs to the application. */
   readonly #groups = new Set<number>();
+
+  haltCommands(): readonly string[] {
+    return [...this.#groups].map((pgid) => `kill -9 -${String(pgid)} 2>/dev/null`);
+  }
   #background: { readonly pid: number; exit: Exit | undefined } | undefined;
 
   constructor(options: ApplicationAgentOptions) {

@@ -121,6 +121,15 @@ export class ServiceIpAgent implements ResourceAgent {
     this.#runner = o.runner ?? new ChildProcessRunner();
   }
 
+  haltCommands(): readonly string[] {
+    // Alias only: a replacement address would have to give its interface its boot address
+    // back, which is the agent's own careful work.
+    if (this.#ipat !== 'alias' || this.#res.ip === undefined) return [];
+    const ip = this.#res.ip.cidr.address.text;
+    const ns = this.#netns === undefined ? '' : `-n ${this.#netns} `;
+    return this.#candidates.map((c) => `ip ${ns}addr del ${ip} dev ${c.device} 2>/dev/null`);
+  }
+
   async start(ctx: AgentContext = {}): Promise<void> {
     const op = 'start';
     const ip = this.#address(op);
