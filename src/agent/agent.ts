@@ -117,6 +117,8 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   const rateLimited = rateLimiter();
   /** Paths (node:network, node:network:interface) reported down, until they come back. */
   const failedPaths = new Set<string>();
+  /** Peers topology services reported down (every path silent). */
+  const downNodes = new Set<string>();
   const service: { current?: ClusterService } = {};
   let transport: GroupTransport;
   try {
@@ -196,6 +198,8 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
             logs.clusterLog.log(event.type === 'node_up' ? 'info' : 'warn', event.type, {
               node: event.node,
             });
+            if (event.type === 'node_up') downNodes.delete(event.node);
+            else downNodes.add(event.node);
             clusterService.peer(id, event.type === 'node_up');
             break;
           case 'network_up':
@@ -213,7 +217,13 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
               event.type,
               { node: event.node, network: event.network },
             );
-            clusterService.localEvent(event.type, id, event.network);
+            // A whole node going silent reports its paths first, then itself: wait a moment,
+            // and leave the paths of a node that went down to the node_down event.
+            const { type, network } = event;
+            setTimeout(() => {
+              if (!up && downNodes.has(event.node)) return;
+              clusterService.localEvent(type, id, network);
+            }, PATH_EVENT_DELAY_MS);
             break;
           }
           default:
@@ -469,6 +479,9 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   log.info('agent stopped', { code });
   return code;
 }
+
+/** How long a path event waits for the node_down that may follow it (same detection round). */
+const PATH_EVENT_DELAY_MS = 250;
 
 /** True at most once a minute per key: for warnings a broken peer could repeat endlessly. */
 function rateLimiter(): (key: string) => boolean {

@@ -83,6 +83,9 @@ export class ResourceManager implements ResourceOps {
           group,
           node,
           env: { PATH, LANG: 'C.UTF-8' },
+          onProcessGroup: () => {
+            this.#halt();
+          },
           ...runner,
           ...(this.#o.outputDir
             ? { backgroundOutput: `${this.#o.outputDir}/${def.name}.out` }

@@ -1,6 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLease, leaseOnMessage, leaseOnView, leaseTick, leaseUntil } from './lease.js';
+import {
+  createLease,
+  grantOf,
+  leaseOnMessage,
+  leaseOnView,
+  leaseTick,
+  leaseUntil,
+} from './lease.js';
 import type { View } from './membership.js';
 import { votesOf } from './quorum.js';
 
@@ -85,7 +92,7 @@ describe('holding lease', () => {
     assert.ok(next.sends.every((x) => x.msg.type === 'ping' && x.msg.echo === undefined));
   });
 
-  it('forgets the grants of the old view at a view change', () => {
+  it('at a view change keeps the grants of members still in the view, and forgets the others', () => {
     let s = leaseOnView(createLease(0), view(1), 0);
     for (const m of [2, 3])
       s = leaseOnMessage(
@@ -96,7 +103,18 @@ describe('holding lease', () => {
         timing,
       ).state;
     assert.equal(leaseUntil(s, view(1), 1, votes, 10), 1000);
+    // A node joins (view 2 has every member): the lease runs on, to the same end.
     s = leaseOnView(s, view(2), 10);
-    assert.equal(leaseUntil(s, view(2), 1, votes, 10), -Infinity);
+    assert.equal(leaseUntil(s, view(2), 1, votes, 10), 1000);
+    // Node 3 is gone from view 3: its grant no longer counts, and 1 and 2 are no quorum of 5.
+    const without3: View = {
+      epoch: { n: 3, leader: 1, inc: 1 },
+      members: [1, 2, 4, 5],
+      incarnations: [1, 1, 1, 1],
+    };
+    s = leaseOnView(s, without3, 20);
+    assert.equal(grantOf(s, 3), -Infinity);
+    assert.equal(grantOf(s, 2), 1000);
+    assert.equal(leaseUntil(s, without3, 1, votes, 20), -Infinity);
   });
 });

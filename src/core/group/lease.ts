@@ -80,11 +80,24 @@ export function createLease(nowMs: number): LeaseState {
   return { epoch: null, grants: NONE, heard: NONE, nextPingMs: nowMs };
 }
 
-/** A new view: grants of the old one count no more, and its pings are echoed no more. */
+/**
+ * A new view: its pings are echoed no more, and only the grants of members that are in the new
+ * view too carry over (until they expire). A member in both views was never in a view without
+ * this node in between, so its last echo still vouches that nobody can have taken this node's
+ * groups over: any partition that leaves this node out forms after that member left, and its
+ * survivors wait more than leaseMs from then, by which time the carried grant has expired.
+ * Without the carry-over every view change, a node joining included, would end every lease and
+ * restart every group.
+ */
 export function leaseOnView(s: LeaseState, view: View, nowMs: number): LeaseState {
+  const grants: number[] = [];
+  for (let i = 0; i < s.grants.length; i += 2) {
+    const member = s.grants[i] as number;
+    if (view.members.includes(member)) grants.push(member, s.grants[i + 1] as number);
+  }
   return {
     epoch: view.epoch,
-    grants: NONE,
+    grants: grants.length === 0 ? NONE : grants,
     heard: NONE,
     nextPingMs: Math.min(s.nextPingMs, nowMs),
   };

@@ -97,6 +97,8 @@ export interface ApplicationAgentOptions {
   readonly backgroundOutput?: string;
   /** Called when a background start command ends, after start has returned. */
   readonly onBackgroundExit?: (c: AgentCommand) => void;
+  /** Called when a start created a process group (haltCommands changed). */
+  readonly onProcessGroup?: () => void;
 }
 
 const DEFAULT_KILL_GRACE_MS = 10_000;
@@ -135,9 +137,16 @@ export class ApplicationAgent implements ResourceAgent {
   readonly #backgroundGraceMs: number;
   readonly #backgroundOutput: string;
   readonly #onBackgroundExit: ((c: AgentCommand) => void) | undefined;
+  readonly #onProcessGroup: (() => void) | undefined;
   #known: Known = 'unknown';
   /** Process groups the start commands led; what is left in them belongs to the application. */
   readonly #groups = new Set<number>();
+
+  #addGroup(pgid: number): void {
+    if (this.#groups.has(pgid)) return;
+    this.#groups.add(pgid);
+    this.#onProcessGroup?.();
+  }
 
   haltCommands(): readonly string[] {
     return [...this.#groups].map((pgid) => `kill -9 -${String(pgid)} 2>/dev/null`);
@@ -156,6 +165,7 @@ export class ApplicationAgent implements ResourceAgent {
     this.#backgroundGraceMs = options.backgroundGraceMs ?? DEFAULT_BACKGROUND_GRACE_MS;
     this.#backgroundOutput = options.backgroundOutput ?? '/dev/null';
     this.#onBackgroundExit = options.onBackgroundExit;
+    this.#onProcessGroup = options.onProcessGroup;
   }
 
   async start(ctx?: AgentContext): Promise<void> {
@@ -347,7 +357,7 @@ export class ApplicationAgent implements ResourceAgent {
       ctx,
     });
     // Even a failed start may have left processes behind; stop must find them.
-    if (r.pid > 0) this.#groups.add(r.pid);
+    if (r.pid > 0) this.#addGroup(r.pid);
     if (!succeeded(r)) {
       throw new AgentError(
         this.resource,
@@ -407,6 +417,8 @@ export class ApplicationAgent implements ResourceAgent {
         detached: true,
         stdio: ['ignore', out.fd, out.fd],
       });
+      // Known at once, not after the grace: the dead man switch must be able to kill it.
+      if (child.pid !== undefined && child.pid > 0) this.#addGroup(child.pid);
       // Listen before anything is awaited: a command that fails at once may exit (and its
       // 'exit' event be emitted) while out.close() is in progress.
       ended = new Promise<Exit | Error>((resolve) => {
@@ -434,7 +446,7 @@ export class ApplicationAgent implements ResourceAgent {
       });
     }
     const pid = child.pid ?? 0;
-    if (pid > 0) this.#groups.add(pid);
+    if (pid > 0) this.#addGroup(pid);
     if (outcome === 'aborted') {
       ctx?.onCommand?.(report(undefined, 'aborted'));
       await this.#terminate(await this.#liveGroups(), ctx);
