@@ -173,7 +173,11 @@ class Placer {
       if (m.unmanaged.size === 0) continue;
       const on = [...m.unmanaged].sort(byName).join(', ');
       this.frozen.add(m.name);
-      this.finish(m, [], `left running unmanaged on ${on} (forced stop); nobody else acquires it`);
+      this.finish(m, [], '');
+      this.reasons.set(
+        m.name,
+        `${m.name} unmanaged on ${on}: left running by a forced stop; nobody else acquires it`,
+      );
     }
     const members = unit.members.filter((m) => m.unmanaged.size === 0);
     const lead = [...members].sort((a, b) => byName(a.name, b.name))[0];
