@@ -39,7 +39,33 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
 const withWhy = (d: Decision, prefix: string): Decision => ({ ...d, why: `${prefix}; ${d.why}` });
 
 export function place(input: PlacementInput): PlacementPlan {
-  return new Placer(buildContext(input)).run();
+  const ctx = buildContext(input);
+  // Each pass reserves for the groups not yet placed the node they will be on: first where
+  // they are now, then where the previous pass put them. A group leaving a node in this event
+  // thus stops blocking a peer that wants it, and the result is a fixed point: placing it
+  // again (with nothing happening) reproduces it. Passes are bounded; should they not agree,
+  // the last one stands, and it is as safe as any (see README.md, safety).
+  let placer = new Placer(ctx, initialHolds(ctx));
+  placer.placeAll();
+  for (let i = 0; i <= ctx.names.length; i++) {
+    const next = new Placer(ctx, placer.holdsAfter());
+    next.placeAll();
+    const same = ctx.names.every((g) => sameSet(next.targetOf(g), placer.targetOf(g)));
+    placer = next;
+    if (same) break;
+  }
+  return placer.plan();
+}
+
+/** Exclusive groups that can stay where they are, and the node. */
+function initialHolds(ctx: Context): Map<string, string> {
+  const holds = new Map<string, string>();
+  for (const g of ctx.groups.values()) {
+    if (g.concurrent || g.unmanaged.size > 0) continue;
+    const stay = g.current.find((n) => g.cand.includes(n));
+    if (stay !== undefined) holds.set(g.name, stay);
+  }
+  return holds;
 }
 
 class Placer {
@@ -50,29 +76,42 @@ class Placer {
   private readonly reasons = new Map<string, string>();
   private readonly waiting = new Map<string, GroupWaiting>();
   private readonly frozen = new Set<string>();
-  /**
-   * Exclusive groups not yet placed that can stay where they are: their node is reserved
-   * against weaker or equal different-nodes peers, and counts as taken for distribution.
-   */
-  private readonly holds = new Map<string, string>();
-
-  constructor(private readonly ctx: Context) {
+  constructor(
+    private readonly ctx: Context,
+    /**
+     * Exclusive groups not yet placed, and the node reserved for each: reserved against
+     * weaker or equal different-nodes peers, and taken for distribution.
+     */
+    private readonly holds: Map<string, string>,
+  ) {
     this.trigger = ctx.input.trigger;
     this.named = new Set('groups' in this.trigger ? this.trigger.groups : []);
     this.overrides = startingOverrides(ctx);
-    for (const g of ctx.groups.values()) {
-      if (g.concurrent || g.unmanaged.size > 0) continue;
-      const stay = g.current.find((n) => g.cand.includes(n));
-      if (stay !== undefined) this.holds.set(g.name, stay);
-    }
   }
 
-  run(): PlacementPlan {
+  placeAll(): void {
     this.operatorOverrides();
     for (const unit of this.ctx.units) {
       if (unit.lead.concurrent) this.placeConcurrent(unit.lead);
       else this.placeExclusive(unit);
     }
+  }
+
+  targetOf(group: string): readonly string[] {
+    return this.targets.get(group) ?? [];
+  }
+
+  /** The reservations for the next pass: where this pass put each exclusive group. */
+  holdsAfter(): Map<string, string> {
+    const holds = new Map<string, string>();
+    for (const g of this.ctx.groups.values()) {
+      const node = this.targets.get(g.name)?.[0];
+      if (!g.concurrent && !this.frozen.has(g.name) && node !== undefined) holds.set(g.name, node);
+    }
+    return holds;
+  }
+
+  plan(): PlacementPlan {
     const bounced = this.bounceChildren();
     return {
       groups: this.ctx.names.map((name) => this.target(name)),

@@ -214,10 +214,11 @@ describe('the example clusters', () => {
     // prod1 is back on a weekday: the database waits for the Sunday window.
     p = c.event({ type: 'node_up', node: 'prod1' });
     const db = p.groups.find((g) => g.group === 'rg_db');
-    assert.deepEqual(db?.nodes, ['spare']);
-    assert.equal(db?.waiting, 'fallback-timer');
+    assert.ok(db);
+    assert.deepEqual(db.nodes, ['spare']);
+    assert.equal(db.waiting, 'fallback-timer');
     assert.equal(
-      db?.reason,
+      db.reason,
       'rg_db stays on spare: falls back to prod1 when its fallback timer fires',
     );
     p = c.event({ type: 'fallback_timer', groups: ['rg_db'] });
