@@ -30,7 +30,7 @@ type Decision =
 /** The node a unit prefers: its priority override location, else its home node. */
 interface Pref {
   readonly node: string | undefined;
-  readonly label: string;
+  readonly label: 'home node' | 'override location';
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
@@ -45,10 +45,11 @@ export function place(input: PlacementInput): PlacementPlan {
   // thus stops blocking a peer that wants it, and the result is a fixed point: placing it
   // again (with nothing happening) reproduces it. Passes are bounded; should they not agree,
   // the last one stands, and it is as safe as any (see README.md, safety).
-  let placer = new Placer(ctx, initialHolds(ctx));
+  const staying = initialHolds(ctx);
+  let placer = new Placer(ctx, staying, new Map(staying));
   placer.placeAll();
   for (let i = 0; i <= ctx.names.length; i++) {
-    const next = new Placer(ctx, placer.holdsAfter());
+    const next = new Placer(ctx, staying, placer.holdsAfter());
     next.placeAll();
     const same = ctx.names.every((g) => sameSet(next.targetOf(g), placer.targetOf(g)));
     placer = next;
@@ -79,8 +80,14 @@ class Placer {
   constructor(
     private readonly ctx: Context,
     /**
-     * Exclusive groups not yet placed, and the node reserved for each: reserved against
-     * weaker or equal different-nodes peers, and taken for distribution.
+     * Exclusive groups online now that can stay where they are: distribution counts their
+     * nodes as taken. (Not the iterated reservations: a group starting by distribution would
+     * then flip between two passes whenever its own child reserved the node it chose.)
+     */
+    private readonly staying: ReadonlyMap<string, string>,
+    /**
+     * Exclusive groups not yet placed, and the node reserved for each against weaker or equal
+     * different-nodes peers.
      */
     private readonly holds: Map<string, string>,
   ) {
@@ -422,7 +429,7 @@ class Placer {
     for (const g of this.ctx.groups.values()) {
       if (g.concurrent || unit.members.includes(g)) continue;
       const t = this.targets.get(g.name);
-      if (t !== undefined ? t.includes(node) : this.holds.get(g.name) === node) return true;
+      if (t !== undefined ? t.includes(node) : this.staying.get(g.name) === node) return true;
     }
     return false;
   }
@@ -611,6 +618,13 @@ class UnitView {
         if (prefFree) return { kind: 'node', node: pref, why: `online on its ${label} (startup)` };
         return { kind: 'none', why: `${unavailable()} (startup: home node only)` };
       case 'distribution': {
+        // An operator's override location wins over spreading, and so does a node that a
+        // fallback would move the group to at once (verification rejects that combination).
+        if (
+          prefFree &&
+          (this.pref.label === 'override location' || this.def.fallback === 'higher-priority')
+        )
+          return { kind: 'node', node: pref, why: `online on its ${label} (startup)` };
         const node = this.free.find((n) => !this.p.occupied(n, this.unit));
         if (node !== undefined)
           return { kind: 'node', node, why: `${node} has no other group online (distribution)` };
