@@ -199,7 +199,12 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
               node: event.node,
             });
             if (event.type === 'node_up') downNodes.delete(event.node);
-            else downNodes.add(event.node);
+            else {
+              downNodes.add(event.node);
+              // Its paths are the node_down's business: their return is not news either.
+              for (const p of failedPaths)
+                if (p.startsWith(`${event.node}:`)) failedPaths.delete(p);
+            }
             clusterService.peer(id, event.type === 'node_up');
             break;
           case 'network_up':

@@ -241,8 +241,51 @@ export class LocalCluster {
     );
   }
 
+  /**
+   * Waits until cluster services are settled: every running agent is stable (no event
+   * running or queued), in the same view, whose members are exactly the running agents.
+   */
+  async waitStable(timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const running = [...this.#procs.keys()].sort();
+      const seen: string[] = [];
+      for (const n of running) {
+        try {
+          const s = (await this.call(n, 'cluster.status')) as {
+            cm: { state: string; view: { epoch: string; members: string[] } | null };
+          };
+          seen.push(
+            `${n}:${s.cm.state}:${s.cm.view?.epoch ?? '-'}:${s.cm.view?.members.join(',') ?? ''}`,
+          );
+        } catch (e) {
+          seen.push(`${n}:unreachable(${e instanceof Error ? e.message : String(e)})`);
+        }
+      }
+      const want = running.join(',');
+      const epochs = new Set(seen.map((x) => x.split(':')[2]));
+      if (
+        seen.every((x) => x.split(':')[1] === 'stable' && x.split(':')[3] === want) &&
+        epochs.size === 1
+      )
+        return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `cluster services not stable within ${String(timeoutMs)} ms: ${seen.join(' ')}`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   pid(node: string): number | undefined {
     return this.#procs.get(node)?.pid;
+  }
+
+  /** Resolves with the exit code once the agent exits by itself (after a stop), and forgets it. */
+  async exited(node: string): Promise<number | null> {
+    const code = await this.#exits.get(node);
+    this.#procs.delete(node);
+    return code ?? null;
   }
 
   /** Sends a signal to an agent this harness started; resolves with its exit code. */

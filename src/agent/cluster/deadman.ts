@@ -39,7 +39,7 @@ export class DeadManSwitch {
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     child.on('error', onError);
-    child.stdin?.on('error', () => undefined);
+    child.stdin.on('error', () => undefined);
     child.unref();
     return new DeadManSwitch(child, path);
   }

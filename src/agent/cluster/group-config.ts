@@ -9,6 +9,7 @@ import type { NodeNo } from '../../core/cluster/node.js';
 import type { ClusterEvent } from '../../core/group/agreement.js';
 import type { GroupConfig } from '../../core/group/node.js';
 import type { Planner } from '../../core/group/resources.js';
+import { policyPlanner } from '../../core/group/policy-planner.js';
 import { votesOf } from '../../core/group/quorum.js';
 
 /** A node's groups hold only while a quorum of its view answered a ping this recently. */
@@ -71,11 +72,12 @@ export function groupConfigOf(config: ClusterConfig, planner?: Planner): GroupCo
     groups: config.resourceGroups.map((g) => ({
       name: g.name,
       nodes: g.nodes.map((n) => names.byName.get(n) ?? -1).filter((n) => n >= 0),
+      concurrent: g.startup === 'all-available',
     })),
     takeoverDelayMs: TAKEOVER_DELAY_MS,
     lease: { leaseMs: LEASE_MS, renewMs: LEASE_MS / 4 },
     noQuorumAction: config.quorum.noQuorumAction,
     ...(tie ? { tieBreaker: { leaseMs: 10_000 } } : {}),
-    ...(planner ? { planner } : {}),
+    planner: planner ?? policyPlanner(config),
   };
 }

@@ -159,7 +159,12 @@ export interface GroupConfig {
    */
   readonly scriptRunner?: string;
   /** Exclusive resource groups and their node lists, highest priority first. */
-  readonly groups?: readonly { readonly name: string; readonly nodes: readonly NodeNo[] }[];
+  readonly groups?: readonly {
+    readonly name: string;
+    readonly nodes: readonly NodeNo[];
+    /** Online on every node of its list at once (startup: all available): not exclusive. */
+    readonly concurrent?: boolean;
+  }[];
   /**
    * Computes each placement event's plan (resources.ts); the same on every node. Default: the
    * first available node of each group's list (firstAvailablePlanner).
@@ -286,6 +291,8 @@ export interface GroupNodeState {
    * twice is two events, while several nodes reporting one failure is one.
    */
   readonly localCounts: ReadonlyMap<string, number>;
+  /** The settling time's end, and the plan that started it (the key of the rg_move it asks). */
+  readonly settleAt: { readonly atMs: number; readonly key: string } | null;
   /** Events this node finished, in order (for the simulator's invariants). */
   readonly log: readonly EventId[];
   /** Executors created (parts and local runs): the next one's serial. */
@@ -329,6 +336,7 @@ export function createGroupNode(
     cm: 'init',
     tie: { ownUntil: -Infinity, leaderUntil: -Infinity, asked: null, nextAskMs: nowMs },
     localCounts: new Map(),
+    settleAt: null,
     log: [],
     runs: 0,
     wakeAt: null,
@@ -475,7 +483,8 @@ function endIndex(p: Part): number {
 function letGo(s: GroupNodeState, why: string, fx: Effects): GroupNodeState {
   if (s.held.size === 0) return s;
   const groups = [...s.held].sort();
-  for (const group of groups) fx.push({ type: 'holding', group, held: false, exclusive: true });
+  for (const group of groups)
+    fx.push({ type: 'holding', group, held: false, exclusive: isExclusive(s, group) });
   fx.push({ type: 'resources', runId: `halt:${String(s.runs)}`, op: 'release', groups });
   log(fx, 'warn', `${why}: exclusive groups released`, {
     groups,
@@ -599,24 +608,30 @@ export function placement(
   return out;
 }
 
-/** Where the current plan puts each group (exclusive groups: one node). */
-function targetOf(s: GroupNodeState): Map<string, NodeNo> {
-  const out = new Map<string, NodeNo>();
-  for (const [g, nodes] of Object.entries(s.resources.placement))
-    if (nodes[0] !== undefined) out.set(g, nodes[0]);
-  return out;
+/** Whether the current plan puts `group` on `node` (a concurrent group: on several). */
+function placedOn(s: GroupNodeState, group: string, node: NodeNo): boolean {
+  return (s.resources.placement[group] ?? []).includes(node);
+}
+
+/** Exclusive unless the configuration says the group is concurrent (online on all nodes). */
+function isExclusive(s: GroupNodeState, group: string): boolean {
+  return !(s.config.groups ?? []).some((g) => g.name === group && g.concurrent === true);
 }
 
 /** The plan of a placement event, from the resource state the leader decided it with. */
-function planOf(s: GroupNodeState, id: EventId, event: ClusterEvent): ResourceState {
+function planOf(
+  s: GroupNodeState,
+  id: EventId,
+  event: ClusterEvent,
+): { resources: ResourceState; settleAfterMs: number | undefined } {
   const planner = s.config.planner ?? firstAvailablePlanner(s.config.groups ?? []);
-  const plan = planner({
+  const { settleAfterMs, ...plan } = planner({
     event,
     members: s.agreement.view?.members ?? [],
     stops: s.stops,
     current: s.resources,
   });
-  return { ...plan, since: id };
+  return { resources: { ...plan, since: id }, settleAfterMs };
 }
 
 /** The recovery program of an event: the configured one, else the built-in one. */
@@ -637,9 +652,12 @@ function recordStops(s: GroupNodeState, id: EventId, e: ClusterEvent): GroupNode
     return withExtra({ ...s, stops, ups: new Map(s.ups).set(e.node, id) });
   }
   if (e.name === 'node_down' && (mode === 'graceful' || mode === 'takeover' || mode === 'forced')) {
-    const target = targetOf(s);
     const groups =
-      mode === 'takeover' ? [] : [...target].filter(([, n]) => n === e.node).map(([g]) => g);
+      mode === 'takeover'
+        ? []
+        : Object.keys(s.resources.placement)
+            .filter((g) => placedOn(s, g, e.node))
+            .sort();
     const record: StopRecord = { node: e.node, mode, groups, since: id };
     return withExtra({ ...s, stops: new Map(s.stops).set(e.node, record) });
   }
@@ -735,9 +753,16 @@ function startPart(
     program = [];
   }
   const placing = PLACEMENT_EVENTS.has(event.name);
-  if (placing) {
+  // Only a view with quorum plans: a minority (or a tie without the tie-breaker) acquires
+  // nothing, and a plan made there would travel on as the newest, placing groups on nodes
+  // that could not take them.
+  if (placing && hasQuorum(s, nowMs)) {
     const before = s.resources;
-    s = withExtra({ ...s, resources: planOf(s, id, event) });
+    const planned = planOf(s, id, event);
+    s = withExtra({ ...s, resources: planned.resources });
+    // The settling time runs once, to its end, from the first plan that asks for it.
+    if (planned.settleAfterMs !== undefined && s.settleAt === null)
+      s = { ...s, settleAt: { atMs: nowMs + planned.settleAfterMs, key: idText(id) } };
     for (const [g, nodes] of Object.entries(s.resources.placement))
       if (nodes.join() !== (before.placement[g] ?? []).join())
         log(fx, 'info', 'placement', {
@@ -754,8 +779,7 @@ function startPart(
       s = { ...s, groupErrors };
     }
   }
-  const target = targetOf(s);
-  const releases = placing ? [...s.held].filter((g) => target.get(g) !== s.self).sort() : [];
+  const releases = placing ? [...s.held].filter((g) => !placedOn(s, g, s.self)).sort() : [];
   const exec = createExecutor({
     event: {
       name: event.name,
@@ -1015,7 +1039,8 @@ function acquire(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState 
     const wait = nowMs < until ? until : mayHoldUntil(s, nowMs) <= nowMs ? retry : null;
     if (wait !== null) return { ...s, part: { ...p, deferredUntil: wait } };
     // Counted as held from the start of the acquisition: the safe side.
-    for (const group of groups) fx.push({ type: 'holding', group, held: true, exclusive: true });
+    for (const group of groups)
+      fx.push({ type: 'holding', group, held: true, exclusive: isExclusive(s, group) });
     fx.push({ type: 'resources', runId: `${String(p.serial)}/acquire`, op: 'acquire', groups });
     return {
       ...s,
@@ -1072,7 +1097,8 @@ function onResources(
   if (op === 'release') {
     const groups = current?.pending?.groups ?? [];
     const done = groups.filter((g) => !failed.has(g));
-    for (const group of done) fx.push({ type: 'holding', group, held: false, exclusive: true });
+    for (const group of done)
+      fx.push({ type: 'holding', group, held: false, exclusive: isExclusive(s, group) });
     s = { ...s, held: new Set([...s.held].filter((g) => !done.includes(g))) };
     if (!current) return s;
     if (failed.size > 0) {
@@ -1096,7 +1122,7 @@ function onResources(
   }
   const groupErrors = new Map(s.groupErrors);
   for (const [group, reason] of failed) {
-    fx.push({ type: 'holding', group, held: false, exclusive: true });
+    fx.push({ type: 'holding', group, held: false, exclusive: isExclusive(s, group) });
     groupErrors.set(group, reason);
     log(fx, 'error', 'group failed to come online here: it moves on', { group, reason });
   }
@@ -1179,7 +1205,9 @@ function acquireGroups(s: GroupNodeState, nowMs: number): string[] {
   // hold the group. A later event of this view, which they run, places it.
   const participants = s.agreement.running?.participants ?? [];
   if (!view || !view.members.every((m) => participants.includes(m))) return [];
-  return [...targetOf(s)].filter(([g, n]) => n === s.self && !s.held.has(g)).map(([g]) => g);
+  return Object.keys(s.resources.placement)
+    .filter((g) => placedOn(s, g, s.self) && !s.held.has(g))
+    .sort();
 }
 
 /** The operator's resume (clruncmd): this node's part goes on after its failed command(s). */
@@ -1197,7 +1225,8 @@ function resume(s: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
   if (p.unreleased.length > 0) {
     // A release failed: resuming is the operator's word that those groups are offline now.
     const gone = p.unreleased;
-    for (const group of gone) fx.push({ type: 'holding', group, held: false, exclusive: true });
+    for (const group of gone)
+      fx.push({ type: 'holding', group, held: false, exclusive: isExclusive(s, group) });
     log(fx, 'warn', "groups taken as offline on the operator's resume", { groups: gone });
     state = {
       ...state,
@@ -1427,6 +1456,22 @@ function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
       s = replace(s, 'lease', nowMs, fx);
     }
   }
+  if (s.settleAt !== null && nowMs >= s.settleAt.atMs) {
+    // Every node that saw the plan asks, with the same key: the cluster runs it once.
+    const out = onLocalEvent(
+      s.agreement,
+      {
+        key: `rg_move:settling:${s.settleAt.key}`,
+        name: 'rg_move',
+        node: s.self,
+        network: undefined,
+        details: { trigger: 'settling_expired' },
+      },
+      nowMs,
+      referencePriority,
+    );
+    s = fromAgreement({ ...s, settleAt: null }, out, nowMs, fx);
+  }
   const cm = cmState(s);
   if (cm !== s.cm) {
     log(fx, 'debug', 'cm', { from: s.cm, to: cm });
@@ -1439,6 +1484,7 @@ function wake(s0: GroupNodeState, nowMs: number, fx: Effects): GroupNodeState {
     s.part?.execWakeMs ?? Infinity,
     s.config.lease && s.agreement.view ? s.lease.nextPingMs : Infinity,
     s.config.tieBreaker && s.quorum === 'tie' ? s.tie.nextAskMs : Infinity,
+    s.settleAt?.atMs ?? Infinity,
     leaseEnd,
   );
   for (const l of s.locals) at = Math.min(at, l.execWakeMs ?? Infinity);

@@ -50,7 +50,13 @@ export interface PlanInput {
   readonly current: ResourceState;
 }
 
-export type Plan = Omit<ResourceState, 'since'>;
+export type Plan = Omit<ResourceState, 'since'> & {
+  /**
+   * Some first-available group waits for the settling time (tunables.settlingTime): ask for a
+   * re-placement (rg_move with details.trigger = settling_expired) this long after the event.
+   */
+  readonly settleAfterMs?: number;
+};
 
 /** Computes the placement an event leads to: pure, and the same on every node. */
 export type Planner = (input: PlanInput) => Plan;
