@@ -146,6 +146,26 @@ export class ClusterService {
     this.#input({ type: 'operator', request });
   }
 
+  /**
+   * A group this node holds failed here and cannot be restarted (its monitor's restarts are
+   * used up): the cluster moves it on, as after a failed acquisition, and shows it in error here.
+   */
+  groupFailed(group: string, reason: string): void {
+    this.#o.logger.error('group failed on this node: asking the cluster to move it', {
+      group,
+      reason,
+    });
+    this.#o.logs.clusterLog.log('error', 'group failed on this node', { group, reason });
+    this.#input({
+      type: 'local-event',
+      event: {
+        name: 'rg_move',
+        node: this.#o.self,
+        details: { group, failed: String(this.#o.self) },
+      },
+    });
+  }
+
   #input(input: NodeInput<GroupMessage>): void {
     if (this.#stopped) return;
     const before = this.#state;
