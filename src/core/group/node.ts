@@ -1419,6 +1419,7 @@ export function groupStates(s: GroupNodeState): GroupStatus[] {
         else if (p?.unreleased.includes(g.name)) st = 'error';
         else if (s.groupErrors.has(g.name)) st = 'error';
         else if (s.held.has(g.name)) st = 'online';
+        else if ((s.resources.failed[g.name] ?? []).includes(n)) st = 'error';
         else st = 'offline';
       } else {
         const err = s.errors.get(n);
