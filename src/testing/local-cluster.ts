@@ -44,6 +44,15 @@ export interface LocalClusterOptions {
   readonly clusterId?: number;
   /** Extra YAML appended to the definition (resources, groups). */
   readonly extraYaml?: string;
+  /**
+   * One more IP network, whose interfaces exist on this host already (the demo's dummy
+   * interface): each node gets one interface on it, on `device`, at `address(i)` (1-based).
+   */
+  readonly extraNetwork?: {
+    readonly name: string;
+    readonly device: string;
+    readonly address: (node: number) => string;
+  };
   /** The node executable (another Node version). @default process.execPath */
   readonly nodeBinary?: string;
 }
@@ -113,6 +122,7 @@ export class LocalCluster {
       `networks:`,
       ...Array.from({ length: nets }, (_, n) => `  - { name: net${n + 1}, type: ether }`),
       ...(o.disk === false ? [] : ['  - { name: disk1, type: diskhb }']),
+      ...(o.extraNetwork ? [`  - { name: ${o.extraNetwork.name}, type: ether, ipat: alias }`] : []),
       `nodes:`,
     ];
     this.names.forEach((name, k) => {
@@ -125,6 +135,9 @@ export class LocalCluster {
       }
       if (o.disk !== false)
         lines.push(`      - { network: disk1, device: ${join(this.dir, 'disk')} }`);
+      const x = o.extraNetwork;
+      if (x)
+        lines.push(`      - { network: ${x.name}, device: ${x.device}, address: ${x.address(i)} }`);
     });
     if (o.extraYaml) lines.push(o.extraYaml);
     return `${lines.join('\n')}\n`;

@@ -145,6 +145,11 @@ async function expectNeighbour(t: Topo, ip: string, mac: string): Promise<void> 
   assert.equal(seen, mac, `b's neighbour entry for ${ip}`);
 }
 
+/** Waits (bounded) until a command containing `what` has been reported. */
+async function reported(seen: readonly AgentCommand[], what: string): Promise<void> {
+  for (let i = 0; i < 100 && !seen.some((c) => c.command.includes(what)); i++) await sleep(50);
+}
+
 function recorder(): { seen: AgentCommand[]; ctx: { onCommand: (c: AgentCommand) => void } } {
   const seen: AgentCommand[] = [];
   return { seen, ctx: { onCommand: (c) => seen.push(c) } };
@@ -193,6 +198,8 @@ describe('service IP agent, IPAT by aliasing (network namespaces)', { skip }, ()
       const entry = l?.addr_info.find((x) => x.local === '10.77.9.20');
       assert.equal(entry?.label, 'eth0:20');
       await expectNeighbour(t, '10.77.9.20', await t.mac(t.a, 'eth0'));
+      // arping goes on in the background after its first packet: it is reported when it ends.
+      await reported(seen, 'arping');
       const cmds = seen.map((c) => c.command);
       assert.ok(
         cmds.includes(`ip netns exec ${t.a} arping -U -c 1 -I eth0 -s 10.77.9.20 10.77.9.20`),
@@ -262,7 +269,9 @@ describe('service IP agent, IPAT by aliasing (network namespaces)', { skip }, ()
       await a.swap(undefined, ctx);
       assert.deepEqual(await where(t, t.a, '10.77.9.24'), ['eth1']);
       await expectNeighbour(t, '10.77.9.24', await t.mac(t.a, 'eth1'));
-      const cmds = seen.map((c) => c.command);
+      await reported(seen, 'arping');
+      // In the order they started (arping is reported when it ends, in the background).
+      const cmds = [...seen].sort((x, y) => x.startedAtMs - y.startedAtMs).map((c) => c.command);
       const add = cmds.indexOf(`ip -n ${t.a} addr add 10.77.9.24/24 dev eth1 label eth1:24`);
       const arp = cmds.findIndex((c) => c.includes('arping -U'));
       const del = cmds.indexOf(`ip -n ${t.a} addr del 10.77.9.24/24 dev eth0`);
@@ -321,6 +330,7 @@ describe('service IP agent, IPAT by aliasing (network namespaces)', { skip }, ()
     try {
       await a.start(ctx);
       assert.deepEqual(await where(t, t.a, '10.77.9.25'), ['eth1']);
+      await reported(seen, 'arping');
       const arping = seen.find((c) => c.command.includes('arping'));
       assert.ok(arping, seen.map((c) => c.command).join('\n'));
       assert.notEqual(arping.exitCode, 0);
