@@ -192,10 +192,17 @@ async function main() {
   await haven('n2', 'events', '-n', '4');
   head('The event trace of n2 (haven logs events): the takeover, command by command');
   const trace = readFileSync(`${c.logDir('n2')}/events.log`, 'utf8').split('\n');
-  const start = trace.findLastIndex(
-    (l) => /EVENT START: node_(up|down)/.test(l) && l.includes('n'),
+  // The event in which n2 started the service: from its EVENT START to its end.
+  const took = trace.findLastIndex((l) => /RESOURCE OK web_app start/.test(l));
+  const start = trace.slice(0, took + 1).findLastIndex((l) => l.includes('EVENT START'));
+  const end = trace.findIndex((l, i) => i > took && l.includes('EVENT COMPLETED'));
+  const cut = (l) => (l.length > 150 ? `${l.slice(0, 149)}…` : l);
+  say(
+    trace
+      .slice(Math.max(0, start), end + 2)
+      .map(cut)
+      .join('\n'),
   );
-  say(trace.slice(Math.max(0, start), start + 30).join('\n'));
 
   head('Bringing n1 back');
   const t2 = Date.now();
