@@ -29,6 +29,7 @@ import { ClusterService } from './cluster/service.js';
 import { ResourceManager } from './cluster/resources.js';
 import { parseGroupMessage } from './cluster/messages.js';
 import { DeadManSwitch } from './cluster/deadman.js';
+import { systemdNotifier } from './systemd-notify.js';
 import { AgentLogs, DEFAULT_LOG_DIR } from './logs/index.js';
 import { join } from 'node:path';
 import { HeartbeatService } from './heartbeat/service.js';
@@ -446,6 +447,21 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
     log.warn('control socket error', { error: e.message });
   });
   clusterService.start();
+  // systemd (Type=notify): ready now; the watchdog is pinged only while this thread runs (the
+  // ping's timer fires) and the heartbeat thread answers within a second.
+  const notifier = systemdNotifier();
+  notifier.ready();
+  const stopWatchdog = notifier.watchdog(async () => {
+    const answer = await Promise.race([
+      heartbeat.status(),
+      new Promise<undefined>((r) => {
+        setTimeout(() => {
+          r(undefined);
+        }, 1000);
+      }),
+    ]);
+    return answer !== undefined;
+  });
   log.info('agent started', {
     pid: process.pid,
     incarnation: incarnation.toString(),
@@ -473,6 +489,8 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   });
 
   const code = await exited;
+  notifier.stopping();
+  stopWatchdog();
   // Whatever runs now was left running on purpose (a forced stop, or a second signal).
   await deadman.disarm();
   await control.stop();
