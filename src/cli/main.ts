@@ -12,7 +12,13 @@ import { topologyStatusCommand } from './topology.js';
 import { clusterStatusCommand } from './status.js';
 import { rgInfoCommand } from './rg.js';
 import { DEFAULT_EVENTS, eventsCommand } from './events.js';
-import { operatorCommand, STOP_MODE_HELP, STOP_MODES, type StopMode } from './operator.js';
+import {
+  operatorCommand,
+  startCommand,
+  STOP_MODE_HELP,
+  STOP_MODES,
+  type StopMode,
+} from './operator.js';
 import {
   DEFAULT_LOG_DIR,
   DEFAULT_LOG_LINES,
@@ -259,20 +265,19 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     .command('start')
     .summary('Start cluster services on this node.')
     .description(
-      'Start cluster services on this node, after `haven stop` left the agent running: the node joins the cluster, and its groups are placed by their policies.',
+      'Start cluster services on this node: the agent (systemctl start haven, where systemd runs). The node joins the cluster, and its groups are placed by their policies.',
     )
     .option('-s, --socket <path>', SOCKET_HELP, DEFAULT_SOCKET)
-    .action(async (opts: { socket: string }) => {
-      setCode(
-        await operatorCommand({ method: 'cluster.start', params: {}, what: 'start' }, opts, io),
-      );
+    .option('--unit <name>', 'the systemd unit of the agent', 'haven.service')
+    .action(async (opts: { socket: string; unit: string }) => {
+      setCode(await startCommand(opts, io));
     });
 
   program
     .command('stop')
     .summary('Stop cluster services on this node or all nodes: --mode graceful|takeover|forced.')
     .description(
-      'Stop cluster services on this node (or every node with --all); the agent keeps running, and `haven start` restarts them. Modes:\n' +
+      'Stop cluster services on this node (or every node with --all): the node runs its part of the stop event, then its agent exits; `haven start` starts it again. Modes:\n' +
         STOP_MODES.map((m) => `  ${m.padEnd(9)} ${STOP_MODE_HELP[m]}`).join('\n'),
     )
     .addOption(

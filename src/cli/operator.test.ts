@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ControlError } from '../agent/control/server.js';
 import { fixtureServer, haven } from './control-fixture.test-helper.js';
+import { startCommand } from './operator.js';
 
 describe('operator requests', () => {
   let server: Awaited<ReturnType<typeof fixtureServer>>;
@@ -14,7 +15,10 @@ describe('operator requests', () => {
     };
   before(async () => {
     server = await fixtureServer({
-      'cluster.start': accept('cluster.start', 'node_up node1 queued'),
+      'agent.ping': (params) => {
+        seen.push({ method: 'agent.ping', params });
+        return Promise.resolve({ node: 'node1', pid: 1 });
+      },
       'cluster.stop': accept('cluster.stop', 'node_down node1 queued (graceful)'),
       'cluster.resume': accept('cluster.resume', 'events resumed on node1; see haven events'),
       'rg.move': (params) => {
@@ -51,7 +55,7 @@ describe('operator requests', () => {
   it('start, stop and resume send their requests and print the agent\u2019s message', async () => {
     const start = await haven('start', '-s', server.socket);
     assert.equal(start.code, 0, start.err);
-    assert.equal(start.out, 'node_up node1 queued\n(haven events follows its progress)\n');
+    assert.match(start.out, /cluster services are already running on /);
     const stop = await haven('stop', '-s', server.socket);
     assert.equal(stop.code, 0, stop.err);
     const forced = await haven('stop', '--mode', 'forced', '--all', '-s', server.socket);
@@ -60,11 +64,22 @@ describe('operator requests', () => {
     // The agent's message already says where to look: not said twice.
     assert.equal(resume.out, 'events resumed on node1; see haven events\n');
     assert.deepEqual(seen, [
-      { method: 'cluster.start', params: {} },
+      { method: 'agent.ping', params: {} },
       { method: 'cluster.stop', params: { mode: 'graceful', all: false } },
       { method: 'cluster.stop', params: { mode: 'forced', all: true } },
       { method: 'cluster.resume', params: {} },
     ]);
+  });
+
+  it('start without a running agent and without systemd says how to start the agent', async () => {
+    const lines: string[] = [];
+    const code = await startCommand(
+      { socket: '/nonexistent/haven.sock', unit: 'haven.service' },
+      { out: (t) => lines.push(t), err: (t) => lines.push(t) },
+      () => false,
+    );
+    assert.equal(code, 1);
+    assert.match(lines.join('\n'), /haven agent --config/);
   });
 
   it('a stop mode that does not exist is a usage error, and --help explains each mode', async () => {

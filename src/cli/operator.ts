@@ -2,6 +2,9 @@
 // bring it online or offline. The agent answers once the request is queued as a cluster event
 // (it then runs like any other: `haven events` follows it), or refuses with a reason.
 
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { OperatorReply } from '../agent/control/api.js';
 import { AgentRefusedError, AgentUnreachableError, callAgent } from './control-client.js';
 import { EXIT } from './exit-codes.js';
@@ -59,5 +62,44 @@ export async function operatorCommand(
   io.out(reply.message);
   // Accepted means queued, not done: say where to watch it, unless the agent already did.
   if (!reply.message.includes('haven events')) io.out('(haven events follows its progress)');
+  return EXIT.ok;
+}
+
+/**
+ * `haven start`: cluster services run as long as the agent does (a stop ends it), so starting
+ * them is starting the agent: through systemd where it runs, else the operator is told how.
+ */
+export async function startCommand(
+  opts: { socket: string; unit: string },
+  io: Output,
+  systemdRunning: () => boolean = () => existsSync('/run/systemd/system'),
+): Promise<number> {
+  try {
+    const r = (await callAgent(opts.socket, 'agent.ping')) as { node?: string };
+    io.out(`cluster services are already running on ${r.node ?? 'this node'}`);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof AgentRefusedError) {
+      io.err(`haven: start: ${e.message}`);
+      return EXIT.errors;
+    }
+  }
+  if (!systemdRunning()) {
+    io.err(
+      'haven: start: the agent is not running and systemd is not managing this system: start it with\n' +
+        '  haven agent --config /etc/haven/cluster.yaml --node NODE\n' +
+        '(or under your own service manager); see docs/operations.md',
+    );
+    return EXIT.errors;
+  }
+  try {
+    await promisify(execFile)('systemctl', ['start', opts.unit], { timeout: 120_000 });
+  } catch (e) {
+    io.err(
+      `haven: start: systemctl start ${opts.unit} failed: ${e instanceof Error ? e.message : String(e)}\n(journalctl -u ${opts.unit} shows why)`,
+    );
+    return EXIT.errors;
+  }
+  io.out(`started ${opts.unit}: the node joins the cluster (haven status, haven events)`);
   return EXIT.ok;
 }
