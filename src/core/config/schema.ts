@@ -84,7 +84,7 @@ const clusterSchema = z
       .default(6540)
       .meta(
         d(
-          'UDP port of the heartbeats on every IP network. Each node binds it on each of its boot addresses; open it between the nodes in the firewall.',
+          'UDP port of the heartbeats on every IP network; group services messages use the next port (port + 1). Each node binds both on each of its boot addresses; open both between the nodes in the firewall.',
         ),
       ),
     description,
