@@ -2,30 +2,13 @@
 // and the haven command's read views (status, rg, events) and operator requests. Node names,
 // not numbers, everywhere: this is what administrators read (and `--json` prints as is).
 
-/** The cluster manager's state on a node (the reference's, plus error and stopped). */
-export type CmStateName =
-  | 'init'
-  | 'joining'
-  | 'stable'
-  | 'unstable'
-  | 'voting'
-  | 'rp_running'
-  | 'barrier'
-  | 'cbarrier'
-  | 'done'
-  | 'error'
-  | 'stopped';
+import type { CmState, GroupState } from '../../core/group/node.js';
+
+/** The cluster manager's state on a node (the reference's, plus error), or stopped. */
+export type CmStateName = CmState | 'stopped';
 
 /** A group's state on one node. */
-export type GroupStateName =
-  | 'online'
-  | 'offline'
-  | 'acquiring'
-  | 'releasing'
-  | 'error'
-  | 'temporary error'
-  | 'unknown'
-  | 'unmanaged';
+export type GroupStateName = GroupState;
 
 export interface GroupView {
   readonly group: string;

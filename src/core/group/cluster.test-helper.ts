@@ -4,6 +4,7 @@
 // held by two nodes. An exited node's groups stay held (a forced stop leaves them running).
 import assert from 'node:assert/strict';
 import type { NodeEffect, NodeInput, NodeNo, OperatorRequest } from '../cluster/node.js';
+import { votesOf } from './quorum.js';
 import {
   createGroupNode,
   groupNodeMachine,
@@ -198,3 +199,19 @@ export class TestCluster {
     return s;
   }
 }
+
+/** Three nodes, rg_a on 1 (list 1, 2, 3) and rg_b on 3 (list 3, 2, 1): the tests' usual cluster. */
+export const THREE_NODES: GroupConfig = {
+  votes: votesOf(
+    [1, 2, 3].map((id) => ({ id, votes: 1 })),
+    false,
+  ),
+  settleMs: 50,
+  membership: { gossipMs: 100, attemptTimeoutMs: 300 },
+  commandTimeoutMs: 60_000,
+  groups: [
+    { name: 'rg_a', nodes: [1, 2, 3] },
+    { name: 'rg_b', nodes: [3, 2, 1] },
+  ],
+  takeoverDelayMs: 500,
+};

@@ -3,24 +3,11 @@
 // lossless cluster in virtual time; every step is checked for a group held by two nodes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster as Cluster } from './cluster.test-helper.js';
+import { TestCluster as Cluster, THREE_NODES } from './cluster.test-helper.js';
 import { cmState, cmStatus, parseStops, type GroupConfig } from './node.js';
 import { votesOf } from './quorum.js';
 
-const base: GroupConfig = {
-  votes: votesOf(
-    [1, 2, 3].map((id) => ({ id, votes: 1 })),
-    false,
-  ),
-  settleMs: 50,
-  membership: { gossipMs: 100, attemptTimeoutMs: 300 },
-  commandTimeoutMs: 60_000,
-  groups: [
-    { name: 'rg_a', nodes: [1, 2, 3] },
-    { name: 'rg_b', nodes: [3, 2, 1] },
-  ],
-  takeoverDelayMs: 500,
-};
+const base: GroupConfig = THREE_NODES;
 
 describe('cluster manager', () => {
   it('runs the built-in recovery programs through the script runner, with the event environment', () => {

@@ -4,25 +4,11 @@
 // for a group held by two nodes (cluster.test-helper.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster as Cluster } from './cluster.test-helper.js';
+import { TestCluster as Cluster, THREE_NODES } from './cluster.test-helper.js';
 import { cmState, groupStates, parseStops, type GroupConfig, type GroupStatus } from './node.js';
-import { votesOf } from './quorum.js';
 import { operatorChange, NO_RESOURCES } from './resources.js';
 
-const base: GroupConfig = {
-  votes: votesOf(
-    [1, 2, 3].map((id) => ({ id, votes: 1 })),
-    false,
-  ),
-  settleMs: 50,
-  membership: { gossipMs: 100, attemptTimeoutMs: 300 },
-  commandTimeoutMs: 60_000,
-  groups: [
-    { name: 'rg_a', nodes: [1, 2, 3] },
-    { name: 'rg_b', nodes: [3, 2, 1] },
-  ],
-  takeoverDelayMs: 500,
-};
+const base: GroupConfig = THREE_NODES;
 
 function statusOf(c: Cluster, n: number, group: string): GroupStatus {
   const g = groupStates(c.state(n)).find((x) => x.group === group);
