@@ -3,7 +3,7 @@
 // offline in reverse by a GroupRunner, one group after another. What every resource did goes
 // to the event trace.
 
-import type { ClusterConfig, ResourceDef } from '../../core/config/model.js';
+import type { ClusterConfig, MonitorDef, ResourceDef } from '../../core/config/model.js';
 import type { ProcessRunner } from '../../core/ports/process.js';
 import { AgentError, type AgentCommand, type ResourceAgent } from '../../runtime/agents/agent.js';
 import { ApplicationAgent } from '../../runtime/agents/application.js';
@@ -12,6 +12,7 @@ import { GroupRunner, acquireOrder, type GroupStep } from '../../runtime/agents/
 import { OcfAgent } from '../../runtime/agents/ocf.js';
 import { ServiceIpAgent } from '../../runtime/agents/service-ip.js';
 import { SystemdAgent } from '../../runtime/agents/systemd.js';
+import type { GroupWatcher, MonitoredApplication } from './monitor.js';
 import type { ResourceOps, ResourceTrace } from './service.js';
 
 export interface ResourceManagerOptions {
@@ -51,6 +52,7 @@ export class ResourceManager implements ResourceOps {
   /** Each group's agents, kept: an application agent remembers the processes it started. */
   readonly #agents = new Map<string, readonly ResourceAgent[]>();
   #held: ReadonlySet<string> = new Set();
+  #watcher: GroupWatcher | undefined;
 
   constructor(o: ResourceManagerOptions) {
     this.#o = o;
@@ -107,11 +109,29 @@ export class ResourceManager implements ResourceOps {
     }
   }
 
-  #runner(
-    group: string,
-    trace: (op: ResourceTrace) => void,
-    commands: Map<string, AgentCommand[]>,
-  ): GroupRunner {
+  /**
+   * The application monitor (monitor.ts) is told which groups are held, when a group comes
+   * online, and when its release begins (the release waits for the watcher first).
+   */
+  watch(watcher: GroupWatcher): void {
+    this.#watcher = watcher;
+    watcher.holding(this.#held);
+  }
+
+  /** A group's applications with the agents that run them here, for the application monitor. */
+  applications(group: string): MonitoredApplication[] {
+    return this.#agentsOf(group).flatMap((agent) => {
+      const def = this.#o.config.resources.find((r) => r.name === agent.resource);
+      if (def?.kind !== 'application') return [];
+      // A separate agent per monitor: ApplicationAgent.monitor() runs all monitors at once,
+      // and each monitor has its own interval. It only ever runs monitor().
+      const checker = (m: MonitorDef): ResourceAgent =>
+        this.agentOf({ ...def, monitors: [m] }, group);
+      return [{ def, agent, checker }];
+    });
+  }
+
+  #agentsOf(group: string): readonly ResourceAgent[] {
     let agents = this.#agents.get(group);
     if (!agents) {
       const def = this.#o.config.resourceGroups.find((g) => g.name === group);
@@ -121,6 +141,15 @@ export class ResourceManager implements ResourceOps {
       });
       this.#agents.set(group, agents);
     }
+    return agents;
+  }
+
+  #runner(
+    group: string,
+    trace: (op: ResourceTrace) => void,
+    commands: Map<string, AgentCommand[]>,
+  ): GroupRunner {
+    const agents = this.#agentsOf(group);
     return new GroupRunner({ group, agents, onStep: stepTracer(commands, trace) });
   }
 
@@ -137,6 +166,8 @@ export class ResourceManager implements ResourceOps {
           (f) => ` (and ${f.resource} did not stop: ${f.error.details.reason})`,
         );
         failed.push({ group, reason: `${r.failure.error.message}${also.join('')}` });
+      } else {
+        this.#watcher?.online(group);
       }
     }
     this.#halt();
@@ -148,6 +179,10 @@ export class ResourceManager implements ResourceOps {
     trace: (op: ResourceTrace) => void,
   ): Promise<{ group: string; reason: string }[]> {
     const failed: { group: string; reason: string }[] = [];
+    // Monitoring ends (and a restart in flight is over) before anything is stopped: a monitor
+    // must not restart what the release takes down.
+    const watcher = this.#watcher;
+    if (watcher) await Promise.all(groups.map((g) => watcher.releasing(g)));
     for (const group of groups) {
       const commands = new Map<string, AgentCommand[]>();
       const r = await this.#runner(group, trace, commands).release(collector(commands));
@@ -160,6 +195,7 @@ export class ResourceManager implements ResourceOps {
   holding(groups: ReadonlySet<string>): void {
     this.#held = new Set(groups);
     this.#halt();
+    this.#watcher?.holding(this.#held);
   }
 
   /** What kills the held groups' applications and removes their addresses, newest first. */
