@@ -1,0 +1,592 @@
+// `npm run bench:failover`: how long a resource group's service is out when the node holding it
+// dies, and when it comes back (not a test: it measures and reports, it asserts nothing). It
+// starts a 3-node cluster of real `haven agent` processes on loopback addresses
+// (src/testing/local-cluster.ts: two IP networks and a disk heartbeat, the shipped heartbeat
+// timing of 150 ms × 4) with one resource group, rg_web [n1, n2, n3], holding the demo's HTTP
+// application (examples/demo/http-app.mjs, a background start, stopped through its pid file).
+// An HTTP client polls the service every --poll-ms (a new connection each time) for the whole
+// run and records who answered. Then, --rounds times:
+//
+// - fallover: SIGKILL the agent holding the group (its dead man switch kills the application);
+//   the outage is the client's last answer from the old node to its first from the new one;
+//   the agents' logs (stdout, cluster.log) and events.list give where the time went;
+// - fallback: restart the killed node; the policy (home node first, fall back to a higher
+//   priority node) moves the group back; the outage is the client's last answer from the
+//   standby node to its first from the home node.
+//
+// Between phases it waits until cluster services are stable (every agent in one view, no event
+// running or queued). Every wait is bounded, and a watchdog ends the run (cleaning up) after
+// --max-minutes. It signals only the processes it started (the agents, by their child process;
+// an application left over, by the pid in its pid file after checking its command line), and
+// removes the cluster's directory. Traffic goes to 127.0.0.0/8 only.
+//
+// Usage: npm run bench:failover -- [options]
+//   --rounds 5          fallovers and fallbacks to measure
+//   --poll-ms 20        the HTTP client's polling interval
+//   --max-minutes 5     the watchdog
+//   --keep-logs DIR     copy every agent's logs (cluster.log, events.log, history) there
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { request } from 'node:http';
+import { cpSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import os from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const APP = join(ROOT, 'examples/demo/http-app.mjs');
+const GROUP = 'rg_web';
+const WITHIN_MS = 30_000; // a liveness limit for every wait, not a performance figure
+
+// ---- options -------------------------------------------------------------------------------
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    'poll-ms': { type: 'string', default: '20' },
+    'max-minutes': { type: 'string', default: '5' },
+    'keep-logs': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0]);
+  process.exit(0);
+}
+function usage(msg) {
+  console.error(`bench-failover: ${msg} (see --help)`);
+  process.exit(2);
+}
+const num = (name, min, max) => {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < min || n > max)
+    usage(`--${name} must be a whole number from ${min} to ${max}, not ${args[name]}`);
+  return n;
+};
+const opt = {
+  rounds: num('rounds', 1, 50),
+  pollMs: num('poll-ms', 1, 1000),
+  maxMinutes: num('max-minutes', 1, 60),
+  keepLogs: args['keep-logs'],
+};
+
+let LocalCluster;
+try {
+  ({ LocalCluster } = await import(
+    pathToFileURL(join(ROOT, 'dist/testing/local-cluster.js')).href
+  ));
+} catch (e) {
+  usage(`cannot load dist/testing/local-cluster.js (run npm run build first): ${String(e)}`);
+}
+
+// ---- ports: free ones, so that another cluster or test on this machine is not disturbed -------
+
+const tcpFree = (port) =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+const udpFree = (address, port) =>
+  new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
+    s.bind(port, address, () => s.close(() => resolve(true)));
+  });
+/** The heartbeat port must be free on every node's addresses (127.11.0.n, 127.12.0.n). */
+async function freePorts() {
+  for (let i = 0; i < 50; i++) {
+    const hb = 24000 + ((process.pid + i * 101) % 6000);
+    const app = hb + 6000;
+    const udp = await Promise.all(
+      [1, 2].flatMap((net) => [1, 2, 3].map((n) => udpFree(`127.${10 + net}.0.${n}`, hb))),
+    );
+    if (udp.every(Boolean) && (await tcpFree(app))) return { hb, app };
+  }
+  usage('no free ports found in 24000-35999 on 127.0.0.0/8');
+}
+
+// ---- cleanup and the watchdog ----------------------------------------------------------------
+
+const started = Date.now();
+const log = (msg) => {
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
+};
+let cluster;
+let pidfile;
+const poller = { stop: false, done: Promise.resolve() };
+
+/** The application's pid from its pid file (the last node to start it wrote it). */
+const appPid = async () =>
+  Number((await readFile(pidfile, 'utf8').catch(() => '')).trim()) || undefined;
+/** Whether `pid` is still the demo application on our port (not a reused pid). */
+const isOurApp = async (pid, port) => {
+  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmd.includes('http-app.mjs') && cmd.includes(String(port));
+};
+
+async function cleanup(port) {
+  poller.stop = true;
+  await poller.done;
+  if (!cluster) return;
+  const c = cluster;
+  cluster = undefined;
+  if (opt.keepLogs) {
+    try {
+      for (const n of c.names)
+        cpSync(c.logDir(n), join(opt.keepLogs, `logs-${n}`), { recursive: true });
+      log(`agents' logs copied to ${opt.keepLogs}`);
+    } catch (e) {
+      log(`could not copy the logs to ${opt.keepLogs}: ${String(e)}`);
+    }
+  }
+  // Read before destroy removes the directory. The agents' stop takes the group offline; an
+  // application still running afterwards is one an agent could not stop (or never knew of).
+  const pid = pidfile ? await appPid() : undefined;
+  await c.destroy(3000);
+  if (pid !== undefined && (await isOurApp(pid, port))) {
+    try {
+      process.kill(pid, 'SIGTERM');
+      log(`ended the application left running (pid ${pid})`);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+let ports;
+const watchdog = setTimeout(() => {
+  console.error(`bench-failover: over --max-minutes ${opt.maxMinutes}: stopping`);
+  void cleanup(ports?.app).finally(() => process.exit(3));
+}, opt.maxMinutes * 60_000);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    console.error(`bench-failover: ${sig}: stopping`);
+    void cleanup(ports?.app).finally(() => process.exit(130));
+  });
+}
+
+// ---- the HTTP client -------------------------------------------------------------------------
+
+/** Every poll: when it was sent and answered (wall ms), and who answered (null: no answer). */
+const samples = [];
+
+function ask(port) {
+  return new Promise((resolve) => {
+    // agent: false: a new connection each time, as a new client would; no stale keep-alive.
+    const req = request(
+      { host: '127.0.0.1', port, path: '/', agent: false, timeout: 1000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(/hello from (\S+)/.exec(body)?.[1] ?? null));
+        res.on('error', () => resolve(null));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(null));
+    req.end();
+  });
+}
+
+function startPoller(port) {
+  poller.done = (async () => {
+    let next = Date.now();
+    while (!poller.stop) {
+      const sentMs = Date.now();
+      const who = await ask(port);
+      samples.push({ sentMs, atMs: Date.now(), who });
+      next += opt.pollMs;
+      const wait = next - Date.now();
+      if (wait > 0) await sleep(wait);
+      else next = Date.now(); // a slow answer: do not fire a burst to catch up
+    }
+  })();
+}
+
+/** Waits (bounded) until the client's latest answer came from `node`. */
+async function servedBy(node) {
+  const deadline = Date.now() + WITHIN_MS;
+  for (;;) {
+    if (samples.at(-1)?.who === node) return;
+    if (Date.now() > deadline)
+      throw new Error(`the application was not served by ${node} within ${WITHIN_MS} ms`);
+    await sleep(opt.pollMs);
+  }
+}
+
+/**
+ * The outage of a move from `from` to `to` seen by the client in samples answered after
+ * `sinceMs`: the last answer from `from` before the first answer from `to`, the first failure
+ * after it, and the first answer from `to`.
+ */
+function outage(sinceMs, from, to) {
+  const after = samples.filter((s) => s.atMs >= sinceMs);
+  const firstNew = after.findIndex((s) => s.who === to);
+  if (firstNew < 0) return undefined;
+  let lastOld;
+  for (let i = firstNew - 1; i >= 0; i--) {
+    if (after[i].who === from) {
+      lastOld = after[i];
+      break;
+    }
+  }
+  // Before the kill: the last answer before sinceMs.
+  lastOld ??= samples.filter((s) => s.atMs < sinceMs && s.who === from).at(-1);
+  const lastOldIdx = lastOld ? after.indexOf(lastOld) : -1;
+  const firstFail = after.slice(lastOldIdx + 1, firstNew).find((s) => s.who === null);
+  const others = after.slice(0, firstNew).filter((s) => s.who !== null && s.who !== from);
+  return {
+    lastOldMs: lastOld?.atMs,
+    firstFailMs: firstFail?.sentMs,
+    firstNewMs: after[firstNew].atMs,
+    outageMs: lastOld ? after[firstNew].atMs - lastOld.atMs : NaN,
+    failedPolls: after.slice(lastOldIdx + 1, firstNew).filter((s) => s.who === null).length,
+    strangers: others.length, // answers from a third node in between (none expected)
+  };
+}
+
+// ---- what the agents logged -----------------------------------------------------------------
+
+const wall = (iso) => Date.parse(iso);
+/** A stdout line of `node` (the harness keeps them) at or after sinceMs that matches. */
+const lineOf = (node, sinceMs, pred) =>
+  cluster.lines.find((l) => l.node === node && wall(l.time) >= sinceMs && pred(l));
+
+/** cluster.log lines of `node` at or after sinceMs: { atMs, level, msg }. */
+async function clusterLog(node, sinceMs) {
+  const text = await readFile(join(cluster.logDir(node), 'cluster.log'), 'utf8').catch(() => '');
+  const out = [];
+  for (const l of text.split('\n')) {
+    const m = /^(\S+) \S+ haven\[\d+\]: (\w+) (.*)$/.exec(l);
+    if (!m) continue;
+    const atMs = wall(m[1]);
+    if (atMs >= sinceMs) out.push({ atMs, level: m[2], msg: m[3] });
+  }
+  return out;
+}
+const groupOp = async (node, sinceMs, verb) =>
+  (await clusterLog(node, sinceMs)).find(
+    (l) =>
+      l.msg.startsWith(`${verb} groups`) && new RegExp(`groups=\\S*\\b${GROUP}\\b`).test(l.msg),
+  )?.atMs;
+
+/** A quorum view of `node` (at or after sinceMs) whose members satisfy `members`. */
+const quorumView = (node, sinceMs, members) =>
+  lineOf(
+    node,
+    sinceMs,
+    (l) =>
+      l.msg === 'view' &&
+      (l.quorum === 'majority' || l.quorum === 'tie') &&
+      Array.isArray(l.members) &&
+      members(l.members),
+  );
+
+/** The event (from events.list on `node`) that acquired the group there, since sinceMs. */
+async function acquiringEvent(node, sinceMs) {
+  const deadline = Date.now() + WITHIN_MS;
+  for (;;) {
+    const r = await cluster.call(node, 'events.list');
+    const e = r.recent.find((x) => x.startedAtMs >= sinceMs && x.acquired.includes(GROUP));
+    if (e) return e;
+    if (Date.now() > deadline)
+      throw new Error(`${node}'s events.list shows no event that acquired ${GROUP}`);
+    await sleep(200);
+  }
+}
+
+const nodeNumber = (name) => Number(name.slice(1));
+
+// ---- one fallover and one fallback ------------------------------------------------------------
+
+async function fallover(victim) {
+  const survivors = cluster.names.filter((n) => n !== victim);
+  await servedBy(victim);
+  const t0 = Date.now();
+  await cluster.kill(victim, 'SIGKILL');
+  const deadline = Date.now() + WITHIN_MS;
+  let o;
+  for (;;) {
+    const who = samples.filter((s) => s.atMs >= t0).find((s) => s.who && s.who !== victim)?.who;
+    if (who) {
+      o = outage(t0, victim, who);
+      o.to = who;
+      break;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no other node served the application within ${WITHIN_MS} ms of the kill`);
+    await sleep(opt.pollMs);
+  }
+  const holder = o.to;
+  // Let the event finish (its background start's grace), then read what the agents logged.
+  await cluster.waitStable(WITHIN_MS);
+  const downs = survivors
+    .map((n) => lineOf(n, t0, (l) => l.event?.type === 'node_down' && l.event.node === victim))
+    .map((l) => (l ? wall(l.time) - t0 : NaN));
+  const view = quorumView(holder, t0, (m) => !m.includes(nodeNumber(victim)));
+  const viewMs = view ? wall(view.time) : NaN;
+  const acquireMs = (await groupOp(holder, t0, 'acquiring')) ?? NaN;
+  const ev = await acquiringEvent(holder, t0);
+  return {
+    victim,
+    holder,
+    goneMs: (o.firstFailMs ?? NaN) - t0,
+    lastOldMs: (o.lastOldMs ?? NaN) - t0,
+    downFirstMs: Math.min(...downs),
+    downLastMs: Math.max(...downs),
+    viewMs: viewMs - t0,
+    eventStartMs: ev.startedAtMs - t0,
+    acquireMs: acquireMs - t0,
+    takeoverWaitMs: acquireMs - viewMs,
+    servedMs: o.firstNewMs - t0,
+    appStartMs: o.firstNewMs - acquireMs,
+    outageMs: o.outageMs,
+    eventDoneMs: ev.startedAtMs + ev.durationMs - t0,
+    eventName: ev.name,
+    strangers: o.strangers,
+  };
+}
+
+async function fallback(home, standby) {
+  await servedBy(standby);
+  const t0 = Date.now();
+  await cluster.start(home, WITHIN_MS);
+  const startedLine = lineOf(home, t0, (l) => l.msg === 'agent started');
+  await servedBy(home);
+  await cluster.waitStable(WITHIN_MS);
+  const o = outage(t0, standby, home);
+  const view = quorumView(home, t0, (m) => m.includes(nodeNumber(home)));
+  const viewMs = view ? wall(view.time) : NaN;
+  const releaseMs = (await groupOp(standby, t0, 'releasing')) ?? NaN;
+  const acquireMs = (await groupOp(home, t0, 'acquiring')) ?? NaN;
+  const ev = await acquiringEvent(home, t0);
+  return {
+    home,
+    standby,
+    agentStartedMs: startedLine ? wall(startedLine.time) - t0 : NaN,
+    viewMs: viewMs - t0,
+    eventStartMs: ev.startedAtMs - t0,
+    releaseMs: releaseMs - t0,
+    lastOldMs: (o?.lastOldMs ?? NaN) - t0,
+    acquireMs: acquireMs - t0,
+    takeoverWaitMs: acquireMs - viewMs,
+    servedMs: (o?.firstNewMs ?? NaN) - t0,
+    appStartMs: (o?.firstNewMs ?? NaN) - acquireMs,
+    outageMs: o?.outageMs ?? NaN,
+    eventDoneMs: ev.startedAtMs + ev.durationMs - t0,
+    strangers: o?.strangers ?? 0,
+  };
+}
+
+// ---- statistics and the report ---------------------------------------------------------------
+
+function median(xs) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+const max = (xs) => {
+  const s = xs.filter(Number.isFinite);
+  return s.length ? Math.max(...s) : NaN;
+};
+const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '–');
+const table = (header, rows) => {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+};
+/** Rows per round, then median and max of each numeric column. */
+function withStats(rounds, cols) {
+  const rows = rounds.map((r, i) => [String(i + 1), ...cols.map((c) => c.text(r))]);
+  for (const [name, f] of [
+    ['median', median],
+    ['max', max],
+  ]) {
+    rows.push([`**${name}**`, ...cols.map((c) => (c.num ? f0(f(rounds.map(c.num))) : ''))]);
+  }
+  return rows;
+}
+
+function machineTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9);
+    const [user, nice, system, , , irq, softirq, steal] = f.map(Number);
+    return {
+      busy: user + nice + system + irq + softirq + steal,
+      total: f.reduce((a, x) => a + Number(x), 0),
+    };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+const nproc = os.availableParallelism?.() ?? os.cpus().length;
+
+function report(overs, backs, meta) {
+  const out = [];
+  out.push(
+    `Command: \`npm run bench:failover -- --rounds ${opt.rounds}\`, run on ${meta.date}; it took ${(meta.tookMs / 60_000).toFixed(1)} minutes.`,
+    '',
+    `Machine: ${nproc} CPUs (${meta.model}), ${os.type()} ${os.release()}, Node ${process.version}; load average (1, 5, 15 min) ${meta.loadBefore.map((x) => x.toFixed(2)).join(', ')} before the run and ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(
+        ', ',
+      )} after it; the machine's busy time was ${f0(meta.busyPct)} % of one core on average over the run (all ${nproc} cores: ${nproc * 100} %).`,
+    '',
+    `Cluster: 3 agents on this machine, heartbeats every 150 ms, sensitivity 4, on 2 IP networks and a disk heartbeat; ${GROUP} [n1, n2, n3] holds the demo's HTTP application (background start); the client polls every ${opt.pollMs} ms, a new connection each time.`,
+    '',
+    '### Fallover: SIGKILL of the agent holding the group (ms after the SIGKILL)',
+    '',
+    table(
+      [
+        'round',
+        'moved to',
+        'old app gone',
+        'node_down (first / last survivor)',
+        'quorum view',
+        'event start',
+        'acquire (wait after the view)',
+        'served again (app start)',
+        '**client outage**',
+        'event done',
+      ],
+      withStats(overs, [
+        { text: (r) => `${r.victim} → ${r.holder}` },
+        { text: (r) => f0(r.goneMs), num: (r) => r.goneMs },
+        { text: (r) => `${f0(r.downFirstMs)} / ${f0(r.downLastMs)}`, num: (r) => r.downLastMs },
+        { text: (r) => f0(r.viewMs), num: (r) => r.viewMs },
+        { text: (r) => f0(r.eventStartMs), num: (r) => r.eventStartMs },
+        {
+          text: (r) => `${f0(r.acquireMs)} (${f0(r.takeoverWaitMs)})`,
+          num: (r) => r.acquireMs,
+        },
+        { text: (r) => `${f0(r.servedMs)} (${f0(r.appStartMs)})`, num: (r) => r.servedMs },
+        { text: (r) => `**${f0(r.outageMs)}**`, num: (r) => r.outageMs },
+        { text: (r) => f0(r.eventDoneMs), num: (r) => r.eventDoneMs },
+      ]),
+    ),
+    '',
+    '### Fallback: the killed node restarts and takes its group back (ms after its agent was started)',
+    '',
+    table(
+      [
+        'round',
+        'moved to',
+        'agent started',
+        'view with it',
+        'event start',
+        'release on the standby',
+        'last answer from the standby',
+        'acquire (wait after the view)',
+        'served again (app start)',
+        '**client outage**',
+        'event done',
+      ],
+      withStats(backs, [
+        { text: (r) => `${r.standby} → ${r.home}` },
+        { text: (r) => f0(r.agentStartedMs), num: (r) => r.agentStartedMs },
+        { text: (r) => f0(r.viewMs), num: (r) => r.viewMs },
+        { text: (r) => f0(r.eventStartMs), num: (r) => r.eventStartMs },
+        { text: (r) => f0(r.releaseMs), num: (r) => r.releaseMs },
+        { text: (r) => f0(r.lastOldMs), num: (r) => r.lastOldMs },
+        {
+          text: (r) => `${f0(r.acquireMs)} (${f0(r.takeoverWaitMs)})`,
+          num: (r) => r.acquireMs,
+        },
+        { text: (r) => `${f0(r.servedMs)} (${f0(r.appStartMs)})`, num: (r) => r.servedMs },
+        { text: (r) => `**${f0(r.outageMs)}**`, num: (r) => r.outageMs },
+        { text: (r) => f0(r.eventDoneMs), num: (r) => r.eventDoneMs },
+      ]),
+    ),
+  );
+  const strangers = [...overs, ...backs].reduce((a, r) => a + r.strangers, 0);
+  out.push(
+    '',
+    `The client polled ${samples.length} times over the run; answers from a node other than the two of a move, in its outage window: ${strangers}.`,
+  );
+  return out.join('\n');
+}
+
+// ---- the run -----------------------------------------------------------------------------------
+
+const loadBefore = os.loadavg();
+const ticks0 = machineTicks();
+const date = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const model =
+  /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ??
+  os.cpus()[0]?.model ??
+  '?';
+let exitCode = 0;
+try {
+  ports = await freePorts();
+  cluster = await LocalCluster.create({
+    nodes: 3,
+    intervalMs: 150,
+    sensitivity: 4,
+    port: ports.hb,
+    clusterId: 90 + (process.pid % 100),
+    extraYaml: [
+      'resources:',
+      '  applications:',
+      '    - name: app_web',
+      `      start: ${process.execPath} ${APP} --host 127.0.0.1 --port ${ports.app} --pidfile PIDFILE`,
+      "      stop: 'kill $(cat PIDFILE)'",
+      '      background: true',
+      'resourceGroups:',
+      `  - name: ${GROUP}`,
+      '    nodes: [n1, n2, n3]',
+      '    resources: [app_web]',
+    ].join('\n'),
+  });
+  // The pid file lives in the cluster's directory, known only now.
+  pidfile = join(cluster.dir, 'app.pid');
+  await writeFile(
+    cluster.configPath,
+    (await readFile(cluster.configPath, 'utf8')).replaceAll('PIDFILE', pidfile),
+  );
+  log(
+    `cluster in ${cluster.dir}; heartbeat port ${ports.hb}, application on 127.0.0.1:${ports.app}`,
+  );
+  startPoller(ports.app);
+  await cluster.startAll();
+  await cluster.waitStable(WITHIN_MS);
+  await servedBy('n1');
+  await cluster.waitStable(WITHIN_MS);
+  log('stable, served by n1');
+
+  const overs = [];
+  const backs = [];
+  for (let round = 1; round <= opt.rounds; round++) {
+    const over = await fallover('n1');
+    overs.push(over);
+    log(
+      `round ${round}: fallover n1 → ${over.holder}: client outage ${f0(over.outageMs)} ms (node_down ${f0(over.downLastMs)}, acquire ${f0(over.acquireMs)}, served ${f0(over.servedMs)})`,
+    );
+    const back = await fallback('n1', over.holder);
+    backs.push(back);
+    log(
+      `round ${round}: fallback ${over.holder} → n1: client outage ${f0(back.outageMs)} ms (release ${f0(back.releaseMs)}, acquire ${f0(back.acquireMs)}, served ${f0(back.servedMs)})`,
+    );
+  }
+  const t1 = machineTicks();
+  const busyPct = ((t1.busy - ticks0.busy) / (t1.total - ticks0.total)) * nproc * 100;
+  console.log(
+    report(overs, backs, { date, model, loadBefore, busyPct, tookMs: Date.now() - started }),
+  );
+} catch (e) {
+  console.error(`bench-failover: ${e instanceof Error ? e.message : String(e)}`);
+  exitCode = 1;
+} finally {
+  clearTimeout(watchdog);
+  await cleanup(ports?.app);
+}
+process.exit(exitCode);
