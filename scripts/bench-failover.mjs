@@ -24,6 +24,10 @@
 //   --rounds 5          fallovers and fallbacks to measure
 //   --poll-ms 20        the HTTP client's polling interval
 //   --max-minutes 5     the watchdog
+//   --bystander         a second group, rg_other [n2, n3, n1], with its own copy of the
+//                       application on the next port: the client polls it too, and the tables
+//                       show the longest gap in its answers during each move (a group that
+//                       has no reason to move should not be disturbed)
 //   --keep-logs DIR     copy every agent's logs (cluster.log, events.log, history) there
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -50,6 +54,7 @@ const { values: args } = parseArgs({
     'poll-ms': { type: 'string', default: '20' },
     'max-minutes': { type: 'string', default: '5' },
     'keep-logs': { type: 'string' },
+    bystander: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -72,6 +77,7 @@ const opt = {
   pollMs: num('poll-ms', 1, 1000),
   maxMinutes: num('max-minutes', 1, 60),
   keepLogs: args['keep-logs'],
+  bystander: args.bystander,
 };
 
 let LocalCluster;
@@ -108,7 +114,8 @@ async function freePorts() {
     const udp = await Promise.all(
       [1, 2].flatMap((net) => [1, 2, 3].map((n) => udpFree(`127.${10 + net}.0.${n}`, hb))),
     );
-    if (udp.every(Boolean) && (await tcpFree(app))) return { hb, app };
+    if (udp.every(Boolean) && (await tcpFree(app)) && (await tcpFree(app + 1)))
+      return { hb, app, other: app + 1 };
   }
   usage('no free ports found in 24000-35999 on 127.0.0.0/8');
 }
@@ -120,19 +127,20 @@ const log = (msg) => {
   process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
 };
 let cluster;
-let pidfile;
+/** Each application's pid file, with its port. */
+const pidfiles = new Map();
 const poller = { stop: false, done: Promise.resolve() };
 
-/** The application's pid from its pid file (the last node to start it wrote it). */
-const appPid = async () =>
-  Number((await readFile(pidfile, 'utf8').catch(() => '')).trim()) || undefined;
-/** Whether `pid` is still the demo application on our port (not a reused pid). */
+/** An application's pid from its pid file (the last node to start it wrote it). */
+const appPid = async (file) =>
+  Number((await readFile(file, 'utf8').catch(() => '')).trim()) || undefined;
+/** Whether `pid` is still the demo application on `port` (not a reused pid). */
 const isOurApp = async (pid, port) => {
   const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmd.includes('http-app.mjs') && cmd.includes(String(port));
+  return cmd.includes('http-app.mjs') && cmd.includes(`\0--port\0${port}\0`);
 };
 
-async function cleanup(port) {
+async function cleanup() {
   poller.stop = true;
   await poller.done;
   if (!cluster) return;
@@ -147,14 +155,16 @@ async function cleanup(port) {
       log(`could not copy the logs to ${opt.keepLogs}: ${String(e)}`);
     }
   }
-  // Read before destroy removes the directory. The agents' stop takes the group offline; an
+  // Read before destroy removes the directory. The agents' stop takes the groups offline; an
   // application still running afterwards is one an agent could not stop (or never knew of).
-  const pid = pidfile ? await appPid() : undefined;
+  const apps = [];
+  for (const [file, port] of pidfiles) apps.push({ pid: await appPid(file), port });
   await c.destroy(3000);
-  if (pid !== undefined && (await isOurApp(pid, port))) {
+  for (const { pid, port } of apps) {
+    if (pid === undefined || !(await isOurApp(pid, port))) continue;
     try {
       process.kill(pid, 'SIGTERM');
-      log(`ended the application left running (pid ${pid})`);
+      log(`ended the application left running on port ${port} (pid ${pid})`);
     } catch {
       // already gone
     }
@@ -164,12 +174,12 @@ async function cleanup(port) {
 let ports;
 const watchdog = setTimeout(() => {
   console.error(`bench-failover: over --max-minutes ${opt.maxMinutes}: stopping`);
-  void cleanup(ports?.app).finally(() => process.exit(3));
+  void cleanup().finally(() => process.exit(3));
 }, opt.maxMinutes * 60_000);
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
     console.error(`bench-failover: ${sig}: stopping`);
-    void cleanup(ports?.app).finally(() => process.exit(130));
+    void cleanup().finally(() => process.exit(130));
   });
 }
 
@@ -177,6 +187,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 /** Every poll: when it was sent and answered (wall ms), and who answered (null: no answer). */
 const samples = [];
+/** The same for the bystander group's application (--bystander). */
+const otherSamples = [];
 
 function ask(port) {
   return new Promise((resolve) => {
@@ -197,13 +209,19 @@ function ask(port) {
   });
 }
 
-function startPoller(port) {
+function startPoller(port, otherPort) {
+  const poll = async (p, into) => {
+    const sentMs = Date.now();
+    const who = await ask(p);
+    into.push({ sentMs, atMs: Date.now(), who });
+  };
   poller.done = (async () => {
     let next = Date.now();
     while (!poller.stop) {
-      const sentMs = Date.now();
-      const who = await ask(port);
-      samples.push({ sentMs, atMs: Date.now(), who });
+      await Promise.all([
+        poll(port, samples),
+        ...(otherPort === undefined ? [] : [poll(otherPort, otherSamples)]),
+      ]);
       next += opt.pollMs;
       const wait = next - Date.now();
       if (wait > 0) await sleep(wait);
@@ -219,6 +237,15 @@ async function servedBy(node) {
     if (samples.at(-1)?.who === node) return;
     if (Date.now() > deadline)
       throw new Error(`the application was not served by ${node} within ${WITHIN_MS} ms`);
+    await sleep(opt.pollMs);
+  }
+}
+
+async function otherServedBy(node) {
+  const deadline = Date.now() + WITHIN_MS;
+  while (otherSamples.at(-1)?.who !== node) {
+    if (Date.now() > deadline)
+      throw new Error(`rg_other's application was not served by ${node} within ${WITHIN_MS} ms`);
     await sleep(opt.pollMs);
   }
 }
@@ -279,17 +306,45 @@ const groupOp = async (node, sinceMs, verb) =>
       l.msg.startsWith(`${verb} groups`) && new RegExp(`groups=\\S*\\b${GROUP}\\b`).test(l.msg),
   )?.atMs;
 
-/** A quorum view of `node` (at or after sinceMs) whose members satisfy `members`. */
-const quorumView = (node, sinceMs, members) =>
-  lineOf(
-    node,
-    sinceMs,
+/**
+ * The views `node` logged from sinceMs until it acquired the group: how many (more than two, its
+ * own at a membership change and the one agreed with the others, means the membership changed
+ * again during the move), and the last one, in force when it acquired: the takeover delay counts
+ * from it.
+ */
+function viewsUntil(node, sinceMs, untilMs) {
+  const views = cluster.lines.filter(
     (l) =>
-      l.msg === 'view' &&
-      (l.quorum === 'majority' || l.quorum === 'tie') &&
-      Array.isArray(l.members) &&
-      members(l.members),
+      l.node === node && l.msg === 'view' && wall(l.time) >= sinceMs && wall(l.time) <= untilMs,
   );
+  const last = views.at(-1);
+  return { count: views.length, lastMs: last ? wall(last.time) : NaN };
+}
+
+/**
+ * The longest time between two answers of the bystander's application from fromMs to toMs (the
+ * answer before fromMs included): about the polling interval when it was not disturbed.
+ */
+function longestGap(fromMs, toMs) {
+  const ok = otherSamples.filter((x) => x.who !== null);
+  const seq = [
+    ...ok.filter((x) => x.atMs < fromMs).slice(-1),
+    ...ok.filter((x) => x.atMs >= fromMs && x.atMs <= toMs),
+  ];
+  let gap = 0;
+  for (let i = 1; i < seq.length; i++) gap = Math.max(gap, seq[i].atMs - seq[i - 1].atMs);
+  const last = seq.at(-1);
+  return Math.max(gap, last ? toMs - last.atMs : NaN);
+}
+
+/** Nodes that let go of their groups on losing quorum, from fromMs to toMs: "n2 at +538 ms (rg2)". */
+const quorumLosses = (fromMs, toMs) =>
+  cluster.lines
+    .filter((l) => l.msg.startsWith('no quorum') && wall(l.time) >= fromMs && wall(l.time) <= toMs)
+    .map(
+      (l) =>
+        `${l.node} at +${f0(wall(l.time) - fromMs)} ms (${Array.isArray(l.groups) ? l.groups.join(', ') : '?'})`,
+    );
 
 /** The event (from events.list on `node`) that acquired the group there, since sinceMs. */
 async function acquiringEvent(node, sinceMs) {
@@ -303,8 +358,6 @@ async function acquiringEvent(node, sinceMs) {
     await sleep(200);
   }
 }
-
-const nodeNumber = (name) => Number(name.slice(1));
 
 // ---- one fallover and one fallback ------------------------------------------------------------
 
@@ -329,12 +382,12 @@ async function fallover(victim) {
   const holder = o.to;
   // Let the event finish (its background start's grace), then read what the agents logged.
   await cluster.waitStable(WITHIN_MS);
+  const tEnd = Date.now();
   const downs = survivors
     .map((n) => lineOf(n, t0, (l) => l.event?.type === 'node_down' && l.event.node === victim))
     .map((l) => (l ? wall(l.time) - t0 : NaN));
-  const view = quorumView(holder, t0, (m) => !m.includes(nodeNumber(victim)));
-  const viewMs = view ? wall(view.time) : NaN;
   const acquireMs = (await groupOp(holder, t0, 'acquiring')) ?? NaN;
+  const { count: views, lastMs: viewMs } = viewsUntil(holder, t0, acquireMs);
   const ev = await acquiringEvent(holder, t0);
   return {
     victim,
@@ -344,6 +397,7 @@ async function fallover(victim) {
     downFirstMs: Math.min(...downs),
     downLastMs: Math.max(...downs),
     viewMs: viewMs - t0,
+    views,
     eventStartMs: ev.startedAtMs - t0,
     acquireMs: acquireMs - t0,
     takeoverWaitMs: acquireMs - viewMs,
@@ -351,8 +405,9 @@ async function fallover(victim) {
     appStartMs: o.firstNewMs - acquireMs,
     outageMs: o.outageMs,
     eventDoneMs: ev.startedAtMs + ev.durationMs - t0,
-    eventName: ev.name,
     strangers: o.strangers,
+    bystanderGapMs: opt.bystander ? longestGap(t0, tEnd) : NaN,
+    quorumLosses: quorumLosses(t0, tEnd),
   };
 }
 
@@ -363,17 +418,18 @@ async function fallback(home, standby) {
   const startedLine = lineOf(home, t0, (l) => l.msg === 'agent started');
   await servedBy(home);
   await cluster.waitStable(WITHIN_MS);
+  const tEnd = Date.now();
   const o = outage(t0, standby, home);
-  const view = quorumView(home, t0, (m) => m.includes(nodeNumber(home)));
-  const viewMs = view ? wall(view.time) : NaN;
   const releaseMs = (await groupOp(standby, t0, 'releasing')) ?? NaN;
   const acquireMs = (await groupOp(home, t0, 'acquiring')) ?? NaN;
+  const { count: views, lastMs: viewMs } = viewsUntil(home, t0, acquireMs);
   const ev = await acquiringEvent(home, t0);
   return {
     home,
     standby,
     agentStartedMs: startedLine ? wall(startedLine.time) - t0 : NaN,
     viewMs: viewMs - t0,
+    views,
     eventStartMs: ev.startedAtMs - t0,
     releaseMs: releaseMs - t0,
     lastOldMs: (o?.lastOldMs ?? NaN) - t0,
@@ -384,6 +440,8 @@ async function fallback(home, standby) {
     outageMs: o?.outageMs ?? NaN,
     eventDoneMs: ev.startedAtMs + ev.durationMs - t0,
     strangers: o?.strangers ?? 0,
+    bystanderGapMs: opt.bystander ? longestGap(t0, tEnd) : NaN,
+    quorumLosses: quorumLosses(t0, tEnd),
   };
 }
 
@@ -432,8 +490,11 @@ const nproc = os.availableParallelism?.() ?? os.cpus().length;
 
 function report(overs, backs, meta) {
   const out = [];
+  const bystanderCol = opt.bystander
+    ? [{ text: (r) => f0(r.bystanderGapMs), num: (r) => r.bystanderGapMs }]
+    : [];
   out.push(
-    `Command: \`npm run bench:failover -- --rounds ${opt.rounds}\`, run on ${meta.date}; it took ${(meta.tookMs / 60_000).toFixed(1)} minutes.`,
+    `Command: \`npm run bench:failover -- --rounds ${opt.rounds}${opt.bystander ? ' --bystander' : ''}\`, run on ${meta.date}; it took ${(meta.tookMs / 60_000).toFixed(1)} minutes.`,
     '',
     `Machine: ${nproc} CPUs (${meta.model}), ${os.type()} ${os.release()}, Node ${process.version}; load average (1, 5, 15 min) ${meta.loadBefore.map((x) => x.toFixed(2)).join(', ')} before the run and ${os
       .loadavg()
@@ -442,7 +503,7 @@ function report(overs, backs, meta) {
         ', ',
       )} after it; the machine's busy time was ${f0(meta.busyPct)} % of one core on average over the run (all ${nproc} cores: ${nproc * 100} %).`,
     '',
-    `Cluster: 3 agents on this machine, heartbeats every 150 ms, sensitivity 4, on 2 IP networks and a disk heartbeat; ${GROUP} [n1, n2, n3] holds the demo's HTTP application (background start); the client polls every ${opt.pollMs} ms, a new connection each time.`,
+    `Cluster: 3 agents on this machine, heartbeats every 150 ms, sensitivity 4, on 2 IP networks and a disk heartbeat; ${GROUP} [n1, n2, n3] holds the demo's HTTP application (background start)${opt.bystander ? '; rg_other [n2, n3, n1] holds another copy of it (the bystander: it has no reason to move, and its column is the longest time between two of its answers during the move)' : ''}; the client polls every ${opt.pollMs} ms, a new connection each time.`,
     '',
     '### Fallover: SIGKILL of the agent holding the group (ms after the SIGKILL)',
     '',
@@ -452,18 +513,19 @@ function report(overs, backs, meta) {
         'moved to',
         'old app gone',
         'node_down (first / last survivor)',
-        'quorum view',
+        'view (views logged)',
         'event start',
         'acquire (wait after the view)',
         'served again (app start)',
         '**client outage**',
         'event done',
+        ...(opt.bystander ? ['bystander: longest gap'] : []),
       ],
       withStats(overs, [
         { text: (r) => `${r.victim} → ${r.holder}` },
         { text: (r) => f0(r.goneMs), num: (r) => r.goneMs },
         { text: (r) => `${f0(r.downFirstMs)} / ${f0(r.downLastMs)}`, num: (r) => r.downLastMs },
-        { text: (r) => f0(r.viewMs), num: (r) => r.viewMs },
+        { text: (r) => `${f0(r.viewMs)} (${r.views})`, num: (r) => r.viewMs },
         { text: (r) => f0(r.eventStartMs), num: (r) => r.eventStartMs },
         {
           text: (r) => `${f0(r.acquireMs)} (${f0(r.takeoverWaitMs)})`,
@@ -472,6 +534,7 @@ function report(overs, backs, meta) {
         { text: (r) => `${f0(r.servedMs)} (${f0(r.appStartMs)})`, num: (r) => r.servedMs },
         { text: (r) => `**${f0(r.outageMs)}**`, num: (r) => r.outageMs },
         { text: (r) => f0(r.eventDoneMs), num: (r) => r.eventDoneMs },
+        ...bystanderCol,
       ]),
     ),
     '',
@@ -482,7 +545,7 @@ function report(overs, backs, meta) {
         'round',
         'moved to',
         'agent started',
-        'view with it',
+        'view (views logged)',
         'event start',
         'release on the standby',
         'last answer from the standby',
@@ -490,11 +553,12 @@ function report(overs, backs, meta) {
         'served again (app start)',
         '**client outage**',
         'event done',
+        ...(opt.bystander ? ['bystander: longest gap'] : []),
       ],
       withStats(backs, [
         { text: (r) => `${r.standby} → ${r.home}` },
         { text: (r) => f0(r.agentStartedMs), num: (r) => r.agentStartedMs },
-        { text: (r) => f0(r.viewMs), num: (r) => r.viewMs },
+        { text: (r) => `${f0(r.viewMs)} (${r.views})`, num: (r) => r.viewMs },
         { text: (r) => f0(r.eventStartMs), num: (r) => r.eventStartMs },
         { text: (r) => f0(r.releaseMs), num: (r) => r.releaseMs },
         { text: (r) => f0(r.lastOldMs), num: (r) => r.lastOldMs },
@@ -505,6 +569,7 @@ function report(overs, backs, meta) {
         { text: (r) => `${f0(r.servedMs)} (${f0(r.appStartMs)})`, num: (r) => r.servedMs },
         { text: (r) => `**${f0(r.outageMs)}**`, num: (r) => r.outageMs },
         { text: (r) => f0(r.eventDoneMs), num: (r) => r.eventDoneMs },
+        ...bystanderCol,
       ]),
     ),
   );
@@ -512,6 +577,16 @@ function report(overs, backs, meta) {
   out.push(
     '',
     `The client polled ${samples.length} times over the run; answers from a node other than the two of a move, in its outage window: ${strangers}.`,
+  );
+  const losses = [
+    ...overs.map((r, i) => [`fallover ${i + 1}`, r.quorumLosses]),
+    ...backs.map((r, i) => [`fallback ${i + 1}`, r.quorumLosses]),
+  ].filter(([, l]) => l.length > 0);
+  out.push(
+    '',
+    losses.length === 0
+      ? 'No node let go of its groups on losing quorum during the moves.'
+      : `Nodes that let go of their groups on losing quorum during a move (a transient minority view): ${losses.map(([what, l]) => `${what}: ${l.join(', ')}`).join('; ')}.`,
   );
   return out.join('\n');
 }
@@ -541,27 +616,44 @@ try {
       `      start: ${process.execPath} ${APP} --host 127.0.0.1 --port ${ports.app} --pidfile PIDFILE`,
       "      stop: 'kill $(cat PIDFILE)'",
       '      background: true',
+      ...(opt.bystander
+        ? [
+            '    - name: app_other',
+            `      start: ${process.execPath} ${APP} --host 127.0.0.1 --port ${ports.other} --pidfile OTHERPID`,
+            "      stop: 'kill $(cat OTHERPID)'",
+            '      background: true',
+          ]
+        : []),
       'resourceGroups:',
       `  - name: ${GROUP}`,
       '    nodes: [n1, n2, n3]',
       '    resources: [app_web]',
+      ...(opt.bystander
+        ? ['  - name: rg_other', '    nodes: [n2, n3, n1]', '    resources: [app_other]']
+        : []),
     ].join('\n'),
   });
   // The pid file lives in the cluster's directory, known only now.
-  pidfile = join(cluster.dir, 'app.pid');
+  const pidfile = join(cluster.dir, 'app.pid');
+  const otherPidfile = join(cluster.dir, 'other.pid');
+  pidfiles.set(pidfile, ports.app);
+  if (opt.bystander) pidfiles.set(otherPidfile, ports.other);
   await writeFile(
     cluster.configPath,
-    (await readFile(cluster.configPath, 'utf8')).replaceAll('PIDFILE', pidfile),
+    (await readFile(cluster.configPath, 'utf8'))
+      .replaceAll('PIDFILE', pidfile)
+      .replaceAll('OTHERPID', otherPidfile),
   );
   log(
     `cluster in ${cluster.dir}; heartbeat port ${ports.hb}, application on 127.0.0.1:${ports.app}`,
   );
-  startPoller(ports.app);
+  startPoller(ports.app, opt.bystander ? ports.other : undefined);
   await cluster.startAll();
   await cluster.waitStable(WITHIN_MS);
   await servedBy('n1');
+  if (opt.bystander) await otherServedBy('n2');
   await cluster.waitStable(WITHIN_MS);
-  log('stable, served by n1');
+  log(`stable, served by n1${opt.bystander ? ', rg_other by n2' : ''}`);
 
   const overs = [];
   const backs = [];
@@ -569,12 +661,12 @@ try {
     const over = await fallover('n1');
     overs.push(over);
     log(
-      `round ${round}: fallover n1 → ${over.holder}: client outage ${f0(over.outageMs)} ms (node_down ${f0(over.downLastMs)}, acquire ${f0(over.acquireMs)}, served ${f0(over.servedMs)})`,
+      `round ${round}: fallover n1 → ${over.holder}: client outage ${f0(over.outageMs)} ms (node_down ${f0(over.downLastMs)}, acquire ${f0(over.acquireMs)}, served ${f0(over.servedMs)})${opt.bystander ? `; bystander gap ${f0(over.bystanderGapMs)} ms` : ''}`,
     );
     const back = await fallback('n1', over.holder);
     backs.push(back);
     log(
-      `round ${round}: fallback ${over.holder} → n1: client outage ${f0(back.outageMs)} ms (release ${f0(back.releaseMs)}, acquire ${f0(back.acquireMs)}, served ${f0(back.servedMs)})`,
+      `round ${round}: fallback ${over.holder} → n1: client outage ${f0(back.outageMs)} ms (release ${f0(back.releaseMs)}, acquire ${f0(back.acquireMs)}, served ${f0(back.servedMs)})${opt.bystander ? `; bystander gap ${f0(back.bystanderGapMs)} ms` : ''}`,
     );
   }
   const t1 = machineTicks();
@@ -587,6 +679,6 @@ try {
   exitCode = 1;
 } finally {
   clearTimeout(watchdog);
-  await cleanup(ports?.app);
+  await cleanup();
 }
 process.exit(exitCode);
