@@ -29,6 +29,7 @@ import { ClusterService } from './cluster/service.js';
 import { ResourceManager } from './cluster/resources.js';
 import { parseGroupMessage } from './cluster/messages.js';
 import { DeadManSwitch } from './cluster/deadman.js';
+import { ApplicationMonitor } from './cluster/monitor.js';
 import { systemdNotifier } from './systemd-notify.js';
 import { AgentLogs, DEFAULT_LOG_DIR } from './logs/index.js';
 import { join } from 'node:path';
@@ -177,6 +178,25 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
     },
   });
   service.current = clusterService;
+  // Application monitors: restart, then fallover or notify (the reference's application monitors).
+  const monitor = new ApplicationMonitor({
+    resources,
+    node,
+    runner: new ChildProcessRunner(),
+    clock: new SystemClock(),
+    timers: new SystemTimers(),
+    onGroupFailed: (group, reason) => {
+      clusterService.groupFailed(group, reason);
+    },
+    log: (level, msg, fields) => {
+      log[level](msg, fields);
+      if (level !== 'debug') logs.clusterLog.log(level, msg, fields);
+    },
+    trace: (t) => {
+      logs.event({ type: 'resource', eventId: undefined, ...t });
+    },
+  });
+  resources.watch(monitor);
 
   const heartbeat = await HeartbeatService.start(
     {
@@ -491,6 +511,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   const code = await exited;
   notifier.stopping();
   stopWatchdog();
+  await monitor.stop();
   // Whatever runs now was left running on purpose (a forced stop, or a second signal).
   await deadman.disarm();
   await control.stop();

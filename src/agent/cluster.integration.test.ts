@@ -63,6 +63,15 @@ describe('cluster services with real agents', { timeout: 180_000 }, () => {
         `      start: ${process.execPath} ${APP} --host 127.0.0.1 --port ${port} --pidfile PIDFILE`,
         "      stop: 'kill $(cat PIDFILE)'",
         '      background: true',
+        '      monitors:',
+        '        - name: app_alive',
+        '          type: custom',
+        "          command: 'kill -0 $(cat PIDFILE)'",
+        '          interval: 1s',
+        '          timeout: 2s',
+        '          stabilization: 1s',
+        '          restartCount: 0',
+        '          failureAction: fallover',
         'resourceGroups:',
         '  - name: rg_web',
         '    nodes: [n1, n2, n3]',
@@ -123,6 +132,21 @@ describe('cluster services with real agents', { timeout: 180_000 }, () => {
     await c.waitStable();
     const events = (await c.call('n1', 'events.list')) as { recent: { name: string }[] };
     assert.ok(events.recent.some((e) => e.name === 'node_up'));
+  });
+
+  it('moves the group when its application dies (its monitor: no restarts, fallover), and a move back clears the error', async () => {
+    const pid = Number((await readFile(pidfile(), 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    await servedBy('n2');
+    const g = await rg('n3');
+    assert.equal(g.states['n1'], 'error');
+    assert.deepEqual(g.placedOn, ['n2']);
+    await c.waitStable();
+    // Moving it back to n1 is the operator's word that it may run there again.
+    await c.call('n3', 'rg.move', { group: 'rg_web', node: 'n1' });
+    await servedBy('n1');
+    await c.waitStable();
+    assert.equal((await rg('n2')).states['n1'], 'online');
   });
 
   it('a graceful stop with takeover moves the group before the node leaves', async () => {

@@ -80,6 +80,8 @@ export interface ClusterServiceOptions {
 }
 
 const MAX_PAST_EVENTS = 50;
+/** How long a peer's death waits for the other survivors to see it too (see peer()). */
+export const LIVENESS_SETTLE_MS = 300;
 const MAX_OUTPUT_BYTES = 64 * 1024;
 /** The command line a built-in event script starts with (GroupConfig.scriptRunner's default). */
 const BUILTIN_SCRIPT = 'haven-event ';
@@ -102,6 +104,7 @@ export class ClusterService {
   readonly #past: PastEvent[] = [];
   #open: OpenEvent | null = null;
   readonly #runs = new Map<string, { command: string; startedAtMs: number }>();
+  readonly #downTimers = new Map<NodeNo, TimerHandle>();
 
   constructor(o: ClusterServiceOptions) {
     this.#o = o;
@@ -127,8 +130,33 @@ export class ClusterService {
     this.#input({ type: 'message', from, msg });
   }
 
-  /** A peer is up or down by topology services (every path silent = down). */
+  /**
+   * A peer is up or down by topology services (every path silent = down). A peer going down
+   * is passed on LIVENESS_SETTLE_MS later (unless it is back by then): the other survivors
+   * detect the same death up to a heartbeat interval apart, and a view change started before
+   * they all have would leave them out of the first view, which then has no quorum and lets
+   * go of every group, only to take them back a moment later.
+   */
   peer(node: NodeNo, up: boolean): void {
+    const pending = this.#downTimers.get(node);
+    if (pending !== undefined) {
+      this.#o.timers.cancel(pending);
+      this.#downTimers.delete(node);
+    }
+    if (up) {
+      this.#liveness(node, true);
+      return;
+    }
+    this.#downTimers.set(
+      node,
+      this.#o.timers.setTimer(LIVENESS_SETTLE_MS, () => {
+        this.#downTimers.delete(node);
+        this.#liveness(node, false);
+      }),
+    );
+  }
+
+  #liveness(node: NodeNo, up: boolean): void {
     const next = up
       ? [...new Set([...this.#up, node])].sort((a, b) => a - b)
       : this.#up.filter((n) => n !== node);
