@@ -134,6 +134,11 @@ export interface MembershipState {
   readonly viewMemo: ViewMemo | null;
   /** As leader: the commit of the current view, re-sent to members that missed it. */
   readonly lastCommit: Committed | null;
+  /**
+   * Since when the rule has wanted a view without members of the current view that this node
+   * still hears (see evaluate); null when it does not.
+   */
+  readonly droppingSinceMs: number | null;
 }
 
 export interface Send {
@@ -173,6 +178,7 @@ export function createMembership(
     retryAtMs: nowMs,
     nextGossipMs: nowMs,
     ticks: 0,
+    droppingSinceMs: null,
     sentRows: new Map(),
     viewMemo: null,
     lastCommit: null,
@@ -290,6 +296,22 @@ function evaluate(s: MembershipState, nowMs: number, sends: Send[]): MembershipO
   }
   if (state.attempt && sameMembers(state.attempt.members, desired)) return { state, sends };
   if (nowMs < state.retryAtMs) return { state, sends };
+  // A view that leaves out members of the current view whom this node still hears is most often
+  // a moment's disagreement: a node died, and a survivor's row still says it hears it (the rule
+  // then separates that survivor from us) until its new row arrives. Proposing at once would
+  // commit a view without it, which may have no quorum and let go of every group, then merge
+  // again a moment later. So wait a little for the rows to agree; a real one-way cut stays and
+  // is acted on once the wait is over.
+  const dropping =
+    current !== null &&
+    current.members.some((m) => m !== state.self && state.up.includes(m) && !desired.includes(m));
+  if (!dropping) {
+    if (state.droppingSinceMs !== null) state = { ...state, droppingSinceMs: null };
+  } else {
+    const since = state.droppingSinceMs ?? nowMs;
+    if (state.droppingSinceMs === null) state = { ...state, droppingSinceMs: since };
+    if (nowMs < since + 2 * state.timing.gossipMs) return { state, sends };
+  }
   const epoch: Epoch = {
     n: Math.max(state.highestN, state.promised?.n ?? 0, current?.epoch.n ?? 0) + 1,
     leader: state.self,
@@ -351,7 +373,10 @@ export function onLiveness(
   // view change, never make two views of one epoch; and it does arrive, since the tick pushes
   // every row changed since the last one (sentRows is left as it is here) to every peer heard.
   const added = sorted.filter((n) => !s.up.includes(n));
-  return evaluate(next, nowMs, gossip(next, added, true));
+  // A peer lost, though, is news every survivor needs at once: until it has our new row, the
+  // rule may separate it from us (see evaluate).
+  const lost = s.up.some((n) => !sorted.includes(n));
+  return evaluate(next, nowMs, gossip(next, lost ? sorted : added, true));
 }
 
 /** The node's timer: gossip, and retry or time out view changes. */
