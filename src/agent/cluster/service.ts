@@ -34,6 +34,8 @@ import type {
   PastEvent,
 } from '../control/api.js';
 import { nodeNames, type NodeNames } from './group-config.js';
+import { FALLBACK_TIMER } from '../../core/group/policy-planner.js';
+import { nextFallbackTime } from '../../core/placement/index.js';
 
 /** What brings resource groups online and offline on this node (resources.ts). */
 export interface ResourceOps {
@@ -105,6 +107,7 @@ export class ClusterService {
   #open: OpenEvent | null = null;
   readonly #runs = new Map<string, { command: string; startedAtMs: number }>();
   readonly #downTimers = new Map<NodeNo, TimerHandle>();
+  readonly #fallbackTimers = new Map<string, TimerHandle>();
 
   constructor(o: ClusterServiceOptions) {
     this.#o = o;
@@ -215,6 +218,49 @@ export class ClusterService {
       this.#effect(e);
       if (e.type === 'exit') break;
     }
+    if (r.state.resources !== before.resources || r.state.agreement.view !== before.agreement.view)
+      this.#armFallbackTimers();
+  }
+
+  /**
+   * Delayed fallback (a group's fallbackTimer): when the plan says a group waits for its
+   * timer, the leader of the view arms it for the next time it allows, on the wall clock, and
+   * asks for an rg_move of the group then. Only the leader, so that the cluster runs it once.
+   */
+  #armFallbackTimers(): void {
+    const s = this.#state;
+    const leader = s.agreement.view?.members[0] === this.#o.self && !this.#stopped;
+    const waiting = leader ? Object.keys(s.resources.waiting ?? {}) : [];
+    for (const [g, t] of this.#fallbackTimers)
+      if (!waiting.includes(g)) {
+        this.#o.timers.cancel(t);
+        this.#fallbackTimers.delete(g);
+      }
+    for (const group of waiting) {
+      if (this.#fallbackTimers.has(group)) continue;
+      const def = this.#o.config.resourceGroups.find((x) => x.name === group)?.fallbackTimer;
+      if (!def) continue;
+      const now = this.#o.clock.wallMs();
+      const at = nextFallbackTime(def, now);
+      if (at === undefined) continue;
+      this.#o.logs.clusterLog.log('info', 'delayed fallback armed', {
+        group,
+        at: new Date(at).toISOString(),
+      });
+      const handle = this.#o.timers.setTimer(Math.max(0, at - now), () => {
+        this.#fallbackTimers.delete(group);
+        this.#o.logs.clusterLog.log('info', 'delayed fallback timer fired', { group });
+        this.#input({
+          type: 'local-event',
+          event: {
+            name: 'rg_move',
+            node: this.#o.self,
+            details: { group, trigger: FALLBACK_TIMER },
+          },
+        });
+      });
+      this.#fallbackTimers.set(group, handle);
+    }
   }
 
   #effect(e: NodeEffect<GroupMessage>): void {
@@ -252,6 +298,10 @@ export class ClusterService {
       case 'exit':
         this.#stopped = true;
         if (this.#timer !== undefined) this.#o.timers.cancel(this.#timer);
+        for (const t of [...this.#fallbackTimers.values(), ...this.#downTimers.values()])
+          this.#o.timers.cancel(t);
+        this.#fallbackTimers.clear();
+        this.#downTimers.clear();
         this.#o.onExit();
         return;
     }

@@ -16,6 +16,8 @@ import type { Plan, Planner, PlanInput } from './resources.js';
 
 /** The event details that ask for the settling time's end (node.ts submits them). */
 export const SETTLING_EXPIRED = 'settling_expired';
+/** The event details that say a group's delayed fallback timer fired (the agent submits them). */
+export const FALLBACK_TIMER = 'fallback_timer';
 
 export function policyPlanner(config: ClusterConfig): Planner {
   const pc = placementConfig(config);
@@ -71,10 +73,12 @@ export function policyPlanner(config: ClusterConfig): Planner {
     const placement: Record<string, NodeNo[]> = {};
     const reasons: Record<string, string> = {};
     let settling = false;
+    const waiting: Record<string, 'fallback-timer'> = {};
     for (const t of plan.groups) {
       placement[t.group] = ids(t.nodes);
       reasons[t.group] = t.reason;
       if (t.waiting === 'settling-time') settling = true;
+      if (t.waiting === 'fallback-timer') waiting[t.group] = 'fallback-timer';
     }
     // A group a graceful stop took offline stays offline until its node comes back; one a
     // forced stop left running stays where it runs (unmanaged: that node alone may keep it).
@@ -100,6 +104,7 @@ export function policyPlanner(config: ClusterConfig): Planner {
       reasons,
       overrides: outOverrides,
       failed: outFailed,
+      ...(Object.keys(waiting).length > 0 ? { waiting } : {}),
       ...(settling ? { settleAfterMs: pc.settlingTimeMs } : {}),
     };
   };
@@ -124,6 +129,8 @@ function triggerOf(
       return { type: 'rg_offline', groups };
     case 'rg_move':
       if (e.details?.['trigger'] === SETTLING_EXPIRED) return { type: 'settling_expired' };
+      if (e.details?.['trigger'] === FALLBACK_TIMER && groups.length > 0)
+        return { type: 'fallback_timer', groups };
       if (groups.length > 0) return { type: 'rg_move', groups, ...target };
       return { type: 'reevaluate' };
     default:

@@ -22,6 +22,8 @@ export interface ResourceState {
   readonly overrides: Readonly<Record<string, NodeNo | 'offline'>>;
   /** Nodes where a group failed to come online: not chosen again until it is brought online. */
   readonly failed: Readonly<Record<string, readonly NodeNo[]>>;
+  /** Groups waiting for a timer before they move: their delayed fallback timer. */
+  readonly waiting?: Readonly<Record<string, 'fallback-timer'>>;
 }
 
 export const NO_RESOURCES: ResourceState = {
@@ -183,5 +185,7 @@ export function parseResources(
   if (!isRecordOf(r['reasons'], (v) => typeof v === 'string')) return null;
   if (!isRecordOf(r['overrides'], (v) => v === 'offline' || isNodeNo(v))) return null;
   if (!isRecordOf(r['failed'], isNodeList)) return null;
+  if (r['waiting'] !== undefined && !isRecordOf(r['waiting'], (v) => v === 'fallback-timer'))
+    return null;
   return x as ResourceState;
 }

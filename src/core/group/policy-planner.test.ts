@@ -1,0 +1,159 @@
+// The agent's planner: the placement policies behind group services' Planner, with node numbers
+// on one side and names on the other; the resource state it keeps (overrides, failures, the
+// groups waiting for their fallback timer), and the events that carry timers and failures.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseClusterDefinition } from '../config/load.js';
+import { FALLBACK_TIMER, SETTLING_EXPIRED, policyPlanner } from './policy-planner.js';
+import { NO_RESOURCES, type Planner, type ResourceState } from './resources.js';
+import type { ClusterEvent } from './agreement.js';
+
+function planner(groupYaml: string, tunables = ''): Planner {
+  const text = [
+    'cluster: { name: t, id: 1, port: 7000 }',
+    tunables,
+    'networks:',
+    '  - { name: net1, type: ether }',
+    'nodes:',
+    ...[1, 2, 3].map(
+      (i) =>
+        `  - { name: n${i}, id: ${i}, interfaces: [ { network: net1, device: eth0, address: 10.9.0.${i}/24 } ] }`,
+    ),
+    'resources:',
+    '  applications:',
+    "    - { name: app, start: 'true', stop: 'true' }",
+    'resourceGroups:',
+    groupYaml,
+  ].join('\n');
+  const r = parseClusterDefinition(text, 't.yaml');
+  assert.ok(r.ok && r.config, r.diagnostics.map((d) => d.message).join('\n'));
+  return policyPlanner(r.config);
+}
+
+const ev = (name: string, node: number, details?: Record<string, string>): ClusterEvent => ({
+  key: `${name}:${String(node)}`,
+  name,
+  node,
+  ...(details ? { details } : {}),
+});
+
+const since = { epoch: { n: 1, leader: 1, inc: 1 }, seq: 1 };
+const at = (
+  placement: Record<string, number[]>,
+  more: Partial<ResourceState> = {},
+): ResourceState => ({
+  ...NO_RESOURCES,
+  since,
+  placement,
+  ...more,
+});
+
+/** A plan as the resource state it becomes (node.ts drops settleAfterMs the same way). */
+function withoutSettle(p: ReturnType<Planner>): Omit<ResourceState, 'since'> {
+  const { placement, reasons, overrides, failed, waiting } = p;
+  return { placement, reasons, overrides, failed, ...(waiting ? { waiting } : {}) };
+}
+
+describe('the policy planner', () => {
+  it('falls over to the next node by priority, and says why with node names', () => {
+    const p = planner('  - { name: rg, nodes: [n1, n2, n3], resources: [app] }');
+    const out = p({
+      event: ev('node_down', 1),
+      members: [2, 3],
+      stops: new Map(),
+      current: at({ rg: [1] }),
+    });
+    assert.deepEqual(out.placement['rg'], [2]);
+    assert.match(out.reasons['rg'] ?? '', /n1 down; n2 next in priority/);
+  });
+
+  it('waits for the delayed fallback timer, then falls back when it fires', () => {
+    const p = planner(
+      [
+        '  - name: rg',
+        '    nodes: [n1, n2, n3]',
+        '    resources: [app]',
+        '    fallback: higher-priority',
+        "    fallbackTimer: { recurrence: daily, at: '02:00' }",
+      ].join('\n'),
+    );
+    const back = p({
+      event: ev('node_up', 1),
+      members: [1, 2, 3],
+      stops: new Map(),
+      current: at({ rg: [2] }),
+    });
+    assert.deepEqual(back.placement['rg'], [2], back.reasons['rg']);
+    assert.deepEqual(back.waiting, { rg: 'fallback-timer' });
+    const state = withoutSettle(back);
+    const fired = p({
+      event: ev('rg_move', 1, { group: 'rg', trigger: FALLBACK_TIMER }),
+      members: [1, 2, 3],
+      stops: new Map(),
+      current: { ...state, since },
+    });
+    assert.deepEqual(fired.placement['rg'], [1], fired.reasons['rg']);
+    assert.equal(fired.waiting, undefined);
+  });
+
+  it('a first-available group waits for the settling time, then goes where it may', () => {
+    const p = planner(
+      '  - { name: rg, nodes: [n1, n2, n3], resources: [app], startup: first-available }',
+      'tunables: { settlingTime: 10s }',
+    );
+    const first = p({
+      event: ev('node_up', 3),
+      members: [3],
+      stops: new Map(),
+      current: NO_RESOURCES,
+    });
+    assert.equal(first.settleAfterMs, 10_000);
+    assert.deepEqual(first.placement['rg'], []);
+    const state = withoutSettle(first);
+    const later = p({
+      event: ev('rg_move', 3, { trigger: SETTLING_EXPIRED }),
+      members: [3],
+      stops: new Map(),
+      current: { ...state, since },
+    });
+    assert.deepEqual(later.placement['rg'], [3], later.reasons['rg']);
+  });
+
+  it('records a failure, avoids the node, and forgets it when the operator moves the group there', () => {
+    const p = planner('  - { name: rg, nodes: [n1, n2, n3], resources: [app] }');
+    const failed = p({
+      event: ev('rg_move', 1, { group: 'rg', failed: '1' }),
+      members: [1, 2, 3],
+      stops: new Map(),
+      current: at({ rg: [1] }),
+    });
+    assert.deepEqual(failed.placement['rg'], [2]);
+    assert.deepEqual(failed.failed, { rg: [1] });
+    const moved = p({
+      event: ev('rg_move', 3, { group: 'rg', target: '1' }),
+      members: [1, 2, 3],
+      stops: new Map(),
+      current: { ...failed, since },
+    });
+    assert.deepEqual(moved.placement['rg'], [1]);
+    assert.deepEqual(moved.failed, {});
+  });
+
+  it('keeps a group a forced stop left running on its node, and a graceful stop’s group offline', () => {
+    const p = planner('  - { name: rg, nodes: [n1, n2, n3], resources: [app] }');
+    const forced = p({
+      event: ev('node_down', 1, { mode: 'forced' }),
+      members: [1, 2, 3],
+      stops: new Map([[1, { mode: 'forced', groups: ['rg'] }]]),
+      current: at({ rg: [1] }),
+    });
+    assert.deepEqual(forced.placement['rg'], [1]);
+    const graceful = p({
+      event: ev('node_down', 1, { mode: 'graceful' }),
+      members: [1, 2, 3],
+      stops: new Map([[1, { mode: 'graceful', groups: ['rg'] }]]),
+      current: at({ rg: [1] }),
+    });
+    assert.deepEqual(graceful.placement['rg'], []);
+  });
+});
