@@ -30,6 +30,7 @@ import { ResourceManager } from './cluster/resources.js';
 import { parseGroupMessage } from './cluster/messages.js';
 import { DeadManSwitch } from './cluster/deadman.js';
 import { ApplicationMonitor } from './cluster/monitor.js';
+import { FactsCollector } from './cluster/facts.js';
 import { systemdNotifier } from './systemd-notify.js';
 import { AgentLogs, DEFAULT_LOG_DIR } from './logs/index.js';
 import { join } from 'node:path';
@@ -197,6 +198,25 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
     },
   });
   resources.watch(monitor);
+  // Facts for dynamic node priority, sent to the view's leader every 5 s (only when a group
+  // uses it: otherwise nobody reads them).
+  const dynamic = config.resourceGroups.some((g) => g.fallover === 'dynamic-priority');
+  const facts = dynamic
+    ? new FactsCollector({
+        config,
+        node,
+        runner: new ChildProcessRunner(),
+        onFacts: (f) => {
+          clusterService.facts(f);
+        },
+        onError: (what, e) => {
+          if (rateLimited(`facts:${what}`))
+            log.warn(`dynamic node priority: cannot read ${what}`, {
+              error: e instanceof Error ? e.message : String(e),
+            });
+        },
+      })
+    : undefined;
 
   const heartbeat = await HeartbeatService.start(
     {
@@ -467,6 +487,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
     log.warn('control socket error', { error: e.message });
   });
   clusterService.start();
+  facts?.start();
   // systemd (Type=notify): ready now; the watchdog is pinged only while this thread runs (the
   // ping's timer fires) and the heartbeat thread answers within a second.
   const notifier = systemdNotifier();
@@ -512,6 +533,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   notifier.stopping();
   stopWatchdog();
   await monitor.stop();
+  facts?.stop();
   // Whatever runs now was left running on purpose (a forced stop, or a second signal).
   await deadman.disarm();
   await control.stop();

@@ -69,6 +69,8 @@ export function describeInput<M>(input: NodeInput<M>): string {
       return `liveness [${input.up.join(',')}]`;
     case 'run-result':
       return `run-result ${input.runId} ${input.exitCode}${input.timedOut ? ' timeout' : ''}`;
+    case 'facts':
+      return `facts ${JSON.stringify(input.facts)}`;
     case 'resources-result':
       return `resources-result ${input.runId} [${input.failed.map((f) => f.group).join(',')}]`;
     case 'tiebreak-result':

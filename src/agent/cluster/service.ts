@@ -35,7 +35,7 @@ import type {
 } from '../control/api.js';
 import { nodeNames, type NodeNames } from './group-config.js';
 import { FALLBACK_TIMER } from '../../core/group/policy-planner.js';
-import { nextFallbackTime } from '../../core/placement/index.js';
+import { nextFallbackTime, type NodeFacts } from '../../core/placement/index.js';
 
 /** What brings resource groups online and offline on this node (resources.ts). */
 export interface ResourceOps {
@@ -171,6 +171,11 @@ export class ClusterService {
   /** A topology event about this node or a network (network_down...), or a user event. */
   localEvent(name: string, node: NodeNo, network?: string): void {
     this.#input({ type: 'local-event', event: { name, node, network } });
+  }
+
+  /** This node's facts for dynamic node priority (facts.ts), from time to time. */
+  facts(facts: NodeFacts): void {
+    this.#input({ type: 'facts', facts });
   }
 
   operator(request: OperatorRequest): void {

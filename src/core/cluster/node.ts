@@ -5,6 +5,8 @@
 // effects it wants carried out. It never reads a clock, a socket or a random source: time
 // comes with every input, randomness from a seeded Random given at creation.
 
+import type { NodeFacts } from '../placement/types.js';
+
 /** Node numbers are the cluster definition's node ids (1..1024). Lower numbers lead. */
 export type NodeNo = number;
 
@@ -42,6 +44,8 @@ export type NodeInput<M> =
     }
   /** The answer to a tie-breaker request. */
   | { readonly type: 'tiebreak-result'; readonly requestId: string; readonly granted: boolean }
+  /** This node's facts for dynamic node priority (free memory, idle CPU...), from time to time. */
+  | { readonly type: 'facts'; readonly facts: NodeFacts }
   /** A local event detected on this node: topology (network_down...) or user-defined. */
   | { readonly type: 'local-event'; readonly event: LocalEvent }
   /** An operator request, from the CLI through the agent. */

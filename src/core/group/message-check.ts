@@ -49,6 +49,8 @@ import type { Row } from './connectivity.js';
 import type { LeaseMessage } from './lease.js';
 import type { Epoch, Known, MembershipMessage, View } from './membership.js';
 import type { CmMessage, GroupMessage, StopMode } from './node.js';
+import { parseFacts } from './resources.js';
+import type { NodeFacts } from '../placement/types.js';
 
 export const MAX_NODE_NO = 1024;
 export const MAX_ITEMS = 1024;
@@ -383,8 +385,15 @@ const stopMode: Parser<StopMode> = named('graceful, takeover or forced', (x, pat
     : refuse(path, 'graceful, takeover or forced', x),
 );
 
+const FACTS_EXPECTED = 'facts: freeMemory, idleCpu, diskBusy (numbers), script (numbers by group)';
+const facts: Parser<NodeFacts> = named(FACTS_EXPECTED, (x, path) => {
+  const f = parseFacts(x);
+  return f ?? refuse(path, FACTS_EXPECTED, x);
+});
+
 const cmMessage = variants<CmMessage>('cm', {
   stop: { mode: stopMode },
+  facts: { facts },
   error: {
     id: eventId,
     event: name,

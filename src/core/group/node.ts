@@ -65,10 +65,12 @@ import {
   type Epoch,
 } from './membership.js';
 import { judgeQuorum, type QuorumVerdict, type Votes } from './quorum.js';
+import type { NodeFacts } from '../placement/types.js';
 import {
   NO_RESOURCES,
   firstAvailablePlanner,
   newerResources,
+  parseFacts,
   parseResources,
   type Planner,
   type ResourceState,
@@ -114,6 +116,8 @@ export type CmMessage =
   | { readonly type: 'resume' }
   /** The operator stopped every node (haven stop --all): stop, with this mode. */
   | { readonly type: 'stop'; readonly mode: StopMode }
+  /** A member's facts for dynamic node priority, to its leader. */
+  | { readonly type: 'facts'; readonly facts: NodeFacts }
   | { readonly type: 'resumed'; readonly id: EventId }
   /** A member of a tie view asks its leader whether the partition holds the tie-breaker. */
   | { readonly type: 'tie-ask'; readonly epoch: Epoch; readonly t0: number }
@@ -272,6 +276,11 @@ export interface GroupNodeState {
   readonly resources: ResourceState;
   /** Groups that failed to come online here, with why, until the next plan places them. */
   readonly groupErrors: ReadonlyMap<string, string>;
+  /**
+   * Facts for dynamic node priority, by node: as leader, the latest each member sent (its own
+   * included); as member, the leader's, from its last decision. Plans use the leader's.
+   */
+  readonly facts: ReadonlyMap<NodeNo, NodeFacts>;
   /** When this node committed its current view. */
   readonly viewSinceMs: number;
   readonly lease: LeaseState;
@@ -327,6 +336,7 @@ export function createGroupNode(
     held: new Set(),
     resources: NO_RESOURCES,
     groupErrors: new Map(),
+    facts: new Map(),
     viewSinceMs: nowMs,
     lease: createLease(nowMs),
     stops: new Map(),
@@ -424,15 +434,27 @@ function fromAgreement(
       case 'start':
         if (n.extra !== undefined) {
           const stops = parseStops(n.extra);
-          if (stops) state = mergeStops(state, stops);
-          else log(fx, 'warn', 'stop records from the leader are malformed: ignored');
+          if (stops) {
+            state = mergeStops(state, stops);
+            // The plan uses the facts the leader decided with.
+            if (stops.facts && state.agreement.view?.members[0] !== state.self) {
+              // The leader's, but our own latest for ourselves (we send it in our syncs).
+              const facts = new Map(stops.facts);
+              const own = state.facts.get(state.self);
+              if (own) facts.set(state.self, own);
+              state = withExtra({ ...state, facts });
+            }
+          } else log(fx, 'warn', 'stop records from the leader are malformed: ignored');
         }
         state = startPart(state, n.id, n.event, nowMs, fx);
         break;
       case 'extra': {
-        // A member's stop records, merged before this leader decides anything in the view.
+        // A member's stop records, merged before this leader decides anything in the view, and
+        // its own facts for dynamic node priority.
         const stops = parseStops(n.extra);
         if (stops) state = mergeStops(state, stops);
+        const own = stops?.facts?.find(([node]) => node === n.from)?.[1];
+        if (own) state = withExtra({ ...state, facts: new Map(state.facts).set(n.from, own) });
         else log(fx, 'warn', 'stop records from a member are malformed: ignored', { from: n.from });
         break;
       }
@@ -630,6 +652,7 @@ function planOf(
     members: s.agreement.view?.members ?? [],
     stops: s.stops,
     current: s.resources,
+    facts: s.facts,
   });
   return { resources: { ...plan, since: id }, settleAfterMs };
 }
@@ -670,6 +693,8 @@ interface StopsPayload {
   readonly ups: readonly (readonly [NodeNo, EventId])[];
   /** The resource state (resources.ts), once there is one. */
   readonly resources?: ResourceState;
+  /** The leader's facts for dynamic node priority, by node. */
+  readonly facts?: readonly (readonly [NodeNo, NodeFacts])[];
 }
 
 /**
@@ -680,12 +705,13 @@ interface StopsPayload {
  */
 function withExtra(s: GroupNodeState): GroupNodeState {
   const stops = { records: [...s.stops.values()], ups: [...s.ups] };
+  const facts = s.facts.size === 0 ? {} : { facts: [...s.facts] };
   const extra: StopsPayload | undefined =
     s.resources.since !== null
-      ? { ...stops, resources: s.resources }
-      : s.stops.size === 0
+      ? { ...stops, resources: s.resources, ...facts }
+      : s.stops.size === 0 && s.facts.size === 0
         ? undefined
-        : stops;
+        : { ...stops, ...facts };
   return { ...s, agreement: { ...s.agreement, decideExtra: extra } };
 }
 
@@ -715,6 +741,13 @@ export function parseStops(x: unknown): StopsPayload | null {
     if (!Array.isArray(u) || u.length !== 2 || !isCount(u[0]) || !isEventId(u[1])) return null;
   const resources = (x as { resources?: unknown }).resources;
   if (resources !== undefined && parseResources(resources, isEventId) === null) return null;
+  const facts = (x as { facts?: unknown }).facts;
+  if (facts !== undefined) {
+    if (!Array.isArray(facts)) return null;
+    for (const f of facts as unknown[])
+      if (!Array.isArray(f) || f.length !== 2 || !isCount(f[0]) || parseFacts(f[1]) === null)
+        return null;
+  }
   return x as StopsPayload;
 }
 
@@ -1261,6 +1294,13 @@ function onCm(
     case 'stop':
       log(fx, 'info', `stop requested by node ${String(from)} for every node`, { mode: msg.mode });
       return stop(s, msg.mode, nowMs, fx);
+    case 'facts': {
+      const view = s.agreement.view;
+      if (view?.members[0] !== s.self || !view.members.includes(from)) return s;
+      const facts = parseFacts(msg.facts);
+      if (!facts) return s;
+      return withExtra({ ...s, facts: new Map(s.facts).set(from, facts) });
+    }
     case 'tie-ask': {
       const view = s.agreement.view;
       const same = view !== null && compareEpochs(view.epoch, msg.epoch) === 0;
@@ -1611,6 +1651,18 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
       case 'resources-result':
         state = onResources(state, input, nowMs, fx);
         break;
+      case 'facts': {
+        // Kept here (a leader's own), and sent to the leader, which plans with them.
+        state = withExtra({ ...state, facts: new Map(state.facts).set(state.self, input.facts) });
+        const leader = state.agreement.view?.members[0];
+        if (leader !== undefined && leader !== state.self)
+          fx.push({
+            type: 'send',
+            to: leader,
+            msg: { layer: 'cm', msg: { type: 'facts', facts: input.facts } },
+          });
+        break;
+      }
       case 'local-event': {
         const base = `${input.event.name}:${String(input.event.node)}:${input.event.network ?? ''}`;
         const n = (state.localCounts.get(base) ?? 0) + 1;

@@ -157,3 +157,47 @@ describe('the policy planner', () => {
     assert.deepEqual(graceful.placement['rg'], []);
   });
 });
+
+describe('dynamic node priority through group services', () => {
+  it('falls over to the node with the most free memory, from the facts the members sent their leader', async () => {
+    const { TestCluster } = await import('./cluster.test-helper.js');
+    const { THREE_NODES } = await import('./cluster.test-helper.js');
+    const text = [
+      'cluster: { name: t, id: 1, port: 7000 }',
+      'networks:',
+      '  - { name: net1, type: ether }',
+      'nodes:',
+      ...[1, 2, 3].map(
+        (i) =>
+          `  - { name: n${String(i)}, id: ${String(i)}, interfaces: [ { network: net1, device: eth0, address: 10.9.0.${String(i)}/24 } ] }`,
+      ),
+      'resources:',
+      '  applications:',
+      "    - { name: app, start: 'true', stop: 'true' }",
+      'resourceGroups:',
+      '  - name: rg',
+      '    nodes: [n1, n2, n3]',
+      '    resources: [app]',
+      '    fallover: dynamic-priority',
+      '    dynamicPriority: { policy: most-free-memory }',
+    ].join('\n');
+    const r = parseClusterDefinition(text, 't.yaml');
+    assert.ok(r.ok && r.config, r.diagnostics.map((d) => d.message).join('\n'));
+    const c = new TestCluster([1, 2, 3], {
+      ...THREE_NODES,
+      groups: [{ name: 'rg', nodes: [1, 2, 3] }],
+      planner: policyPlanner(r.config),
+    });
+    c.run(3000);
+    assert.deepEqual(c.holder('rg'), [1]);
+    // n3 has far more free memory than n2 (next in the list).
+    c.input(2, { type: 'facts', facts: { freeMemory: 1_000 } });
+    c.input(3, { type: 'facts', facts: { freeMemory: 9_000 } });
+    c.run(3500);
+    c.isolate(1);
+    c.run(8000);
+    assert.deepEqual(c.holder('rg'), [3]);
+    const reason = c.state(2).resources.reasons['rg'] ?? '';
+    assert.match(reason, /n3/, reason);
+  });
+});

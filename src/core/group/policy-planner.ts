@@ -9,6 +9,7 @@ import type { ClusterEvent } from './agreement.js';
 import {
   place,
   placementConfig,
+  type NodeFacts,
   type Override,
   type PlacementTrigger,
 } from '../placement/index.js';
@@ -62,11 +63,14 @@ export function policyPlanner(config: ClusterConfig): Planner {
     for (const [g, o] of Object.entries(current.overrides))
       overrides[g] = o === 'offline' ? { type: 'offline' } : { type: 'node', node: name(o) };
 
+    const facts: Record<string, NodeFacts> = {};
+    for (const [node, f] of input.facts ?? []) facts[name(node)] = f;
     const plan = place({
       config: pc,
       eligible: members.filter((m) => !stops.has(m)).map(name),
       current: { online, errors, unmanaged },
       overrides,
+      facts,
       trigger: triggerOf(event, named, to, name, current.since === null),
     });
 

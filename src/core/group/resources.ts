@@ -10,6 +10,7 @@
 
 import type { NodeNo } from '../cluster/node.js';
 import { compareEventIds, type ClusterEvent, type EventId } from './agreement.js';
+import type { NodeFacts } from '../placement/types.js';
 
 export interface ResourceState {
   /** The event whose plan this is; null before any. The newer state wins when two meet. */
@@ -50,6 +51,8 @@ export interface PlanInput {
   readonly stops: ReadonlyMap<NodeNo, StopInfo>;
   /** The resource state before this event. */
   readonly current: ResourceState;
+  /** Facts for dynamic node priority, by node, as the leader knew them when it decided. */
+  readonly facts?: ReadonlyMap<NodeNo, NodeFacts>;
 }
 
 export type Plan = Omit<ResourceState, 'since'> & {
@@ -188,4 +191,29 @@ export function parseResources(
   if (r['waiting'] !== undefined && !isRecordOf(r['waiting'], (v) => v === 'fallback-timer'))
     return null;
   return x as ResourceState;
+}
+
+/** Facts from the network, checked: finite numbers only; null when malformed. */
+export function parseFacts(x: unknown): NodeFacts | null {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return null;
+  const f = x as Record<string, unknown>;
+  const num = (v: unknown): boolean =>
+    v === undefined || (typeof v === 'number' && Number.isFinite(v));
+  if (!num(f['freeMemory']) || !num(f['idleCpu']) || !num(f['diskBusy'])) return null;
+  if (
+    f['script'] !== undefined &&
+    !isRecordOf(f['script'], (v) => typeof v === 'number' && Number.isFinite(v))
+  )
+    return null;
+  const out: {
+    freeMemory?: number;
+    idleCpu?: number;
+    diskBusy?: number;
+    script?: Record<string, number>;
+  } = {};
+  if (typeof f['freeMemory'] === 'number') out.freeMemory = f['freeMemory'];
+  if (typeof f['idleCpu'] === 'number') out.idleCpu = f['idleCpu'];
+  if (typeof f['diskBusy'] === 'number') out.diskBusy = f['diskBusy'];
+  if (f['script'] !== undefined) out.script = { ...(f['script'] as Record<string, number>) };
+  return out;
 }
