@@ -510,6 +510,9 @@ export class Simulation<S, M> implements World<S> {
       case 'resources-result':
         trace.record(t, n.no, TraceKind.runResult, input);
         return;
+      case 'facts':
+        trace.record(t, n.no, TraceKind.input, input);
+        return;
       case 'tiebreak-result':
         trace.record(t, n.no, TraceKind.tiebreakResult, input.requestId, input.granted);
         return;

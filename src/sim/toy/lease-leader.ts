@@ -120,7 +120,8 @@ export function toyMachine(config: ToyConfig): NodeMachine<ToyState, ToyMsg> {
           if (s.request?.id === input.requestId) onAnswer(config, s, input.granted, nowMs, fx);
           break;
         case 'resources-result':
-          break; // the toy asks for no resources
+        case 'facts':
+          break; // the toy asks for no resources and ranks no nodes
         case 'run-result':
           if (input.runId === s.acquiring) {
             s.acquiring = null;
