@@ -188,6 +188,11 @@ async function main() {
   say(
     `an outage of ${(o.ms / 1000).toFixed(1)} s (detection, view change, takeover delay, start).`,
   );
+  // Let the takeover event finish (the application's start is watched for 2 s) before showing it.
+  await until('the takeover event to end', async () => {
+    const e = await c.call('n2', 'events.list');
+    return e.current === null && e.queue.length === 0;
+  });
   head('haven events on n2: what ran, how long it took');
   await haven('n2', 'events', '-n', '4');
   head('The event trace of n2 (haven logs events): the takeover, command by command');
@@ -195,7 +200,8 @@ async function main() {
   // The event in which n2 started the service: from its EVENT START to its end.
   const took = trace.findLastIndex((l) => /RESOURCE OK web_app start/.test(l));
   const start = trace.slice(0, took + 1).findLastIndex((l) => l.includes('EVENT START'));
-  const end = trace.findIndex((l, i) => i > took && l.includes('EVENT COMPLETED'));
+  const done = trace.findIndex((l, i) => i > took && l.includes('EVENT COMPLETED'));
+  const end = done < 0 ? trace.length : done;
   const cut = (l) => (l.length > 150 ? `${l.slice(0, 149)}…` : l);
   say(
     trace

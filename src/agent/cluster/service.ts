@@ -598,7 +598,11 @@ export class ClusterService {
               ...cur,
               status: p.error ? 'error' : String(cmStatus(s)['state']),
               releases: p.releases,
-              acquires: p.acquires,
+              // What it is acquiring now, before the acquisition is over.
+              acquires:
+                p.acquires.length > 0 || p.pending?.op !== 'acquire'
+                  ? p.acquires
+                  : p.pending.groups,
               error: p.error?.message ?? null,
             }
           : null,

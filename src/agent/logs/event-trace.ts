@@ -233,7 +233,8 @@ function statusText(c: {
 }): string {
   if (c.timedOut) return `timed out after ${formatDuration(c.durationMs)} and was killed`;
   if (c.exitCode !== null) return `exit ${c.exitCode}`;
-  return c.signal === null ? 'killed by a signal' : `killed by ${c.signal}`;
+  // Neither a status nor a signal: the command has not ended (a background start that runs on).
+  return c.signal === null ? 'still running (in the background)' : `killed by ${c.signal}`;
 }
 
 function outputLines(
