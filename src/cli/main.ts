@@ -28,6 +28,7 @@ import {
 } from './logs.js';
 import { runAgent } from '../agent/agent.js';
 import { Logger } from '../agent/log.js';
+import { stdoutIsJournal, withSyslogPrefix } from '../agent/logs/cluster-log.js';
 
 function version(): string {
   try {
@@ -159,7 +160,11 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
         testHooks?: boolean;
         createDiskFiles?: boolean;
       }) => {
-        setCode(await runAgent(opts, new Logger()));
+        // Under systemd, each line gets its syslog priority prefix (journalctl -p works).
+        const write = (l: string): void => {
+          process.stdout.write(l);
+        };
+        setCode(await runAgent(opts, new Logger(withSyslogPrefix(write, stdoutIsJournal()))));
       },
     );
 
