@@ -2,36 +2,24 @@
 // script run for real.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClusterDefinition } from '../../core/config/load.js';
+import { clusterOf } from '../../core/placement/placement.test-helper.js';
 import { ChildProcessRunner } from '../../runtime/process.js';
 import { FactsCollector } from './facts.js';
 
-const text = (script: string): string =>
-  [
-    'cluster: { name: t, id: 1, port: 7000 }',
-    'networks:',
-    '  - { name: net1, type: ether }',
-    'nodes:',
-    ...[1, 2, 3].map(
-      (i) =>
-        `  - { name: n${String(i)}, id: ${String(i)}, interfaces: [ { network: net1, device: eth0, address: 10.9.0.${String(i)}/24 } ] }`,
-    ),
-    'resources:',
-    '  applications:',
-    "    - { name: app, start: 'true', stop: 'true' }",
-    'resourceGroups:',
-    '  - name: rg',
-    '    nodes: [n1, n2, n3]',
-    '    resources: [app]',
-    '    fallover: dynamic-priority',
-    `    dynamicPriority: { policy: script, script: '${script}' }`,
-  ].join('\n');
-
 function collector(script: string, errors: string[]): FactsCollector {
-  const r = parseClusterDefinition(text(script), 't.yaml');
-  assert.ok(r.ok && r.config, r.diagnostics.map((d) => d.message).join('\n'));
+  const config = clusterOf({
+    nodes: ['n1', 'n2', 'n3'],
+    groups: [
+      {
+        name: 'rg',
+        nodes: ['n1', 'n2', 'n3'],
+        fallover: 'dynamic-priority',
+        dynamicPriority: { policy: 'script', script },
+      },
+    ],
+  });
   return new FactsCollector({
-    config: r.config,
+    config,
     node: 'n1',
     runner: new ChildProcessRunner(),
     onFacts: () => undefined,

@@ -3,31 +3,18 @@
 // groups waiting for their fallback timer), and the events that carry timers and failures.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClusterDefinition } from '../config/load.js';
+import { clusterOf } from '../placement/placement.test-helper.js';
 import { FALLBACK_TIMER, SETTLING_EXPIRED, policyPlanner } from './policy-planner.js';
 import { NO_RESOURCES, type Planner, type ResourceState } from './resources.js';
 import type { ClusterEvent } from './agreement.js';
 
-function planner(groupYaml: string, tunables = ''): Planner {
-  const text = [
-    'cluster: { name: t, id: 1, port: 7000 }',
-    tunables,
-    'networks:',
-    '  - { name: net1, type: ether }',
-    'nodes:',
-    ...[1, 2, 3].map(
-      (i) =>
-        `  - { name: n${i}, id: ${i}, interfaces: [ { network: net1, device: eth0, address: 10.9.0.${i}/24 } ] }`,
-    ),
-    'resources:',
-    '  applications:',
-    "    - { name: app, start: 'true', stop: 'true' }",
-    'resourceGroups:',
-    groupYaml,
-  ].join('\n');
-  const r = parseClusterDefinition(text, 't.yaml');
-  assert.ok(r.ok && r.config, r.diagnostics.map((d) => d.message).join('\n'));
-  return policyPlanner(r.config);
+const NODES = ['n1', 'n2', 'n3'];
+
+/** The planner of a three-node cluster with these groups (each holds app_<group>). */
+function planner(groups: Record<string, unknown>[], settlingTime?: string): Planner {
+  return policyPlanner(
+    clusterOf({ nodes: NODES, groups, ...(settlingTime ? { settlingTime } : {}) }),
+  );
 }
 
 const ev = (name: string, node: number, details?: Record<string, string>): ClusterEvent => ({
@@ -56,7 +43,7 @@ function withoutSettle(p: ReturnType<Planner>): Omit<ResourceState, 'since'> {
 
 describe('the policy planner', () => {
   it('falls over to the next node by priority, and says why with node names', () => {
-    const p = planner('  - { name: rg, nodes: [n1, n2, n3], resources: [app] }');
+    const p = planner([{ name: 'rg', nodes: NODES }]);
     const out = p({
       event: ev('node_down', 1),
       members: [2, 3],
@@ -68,15 +55,14 @@ describe('the policy planner', () => {
   });
 
   it('waits for the delayed fallback timer, then falls back when it fires', () => {
-    const p = planner(
-      [
-        '  - name: rg',
-        '    nodes: [n1, n2, n3]',
-        '    resources: [app]',
-        '    fallback: higher-priority',
-        "    fallbackTimer: { recurrence: daily, at: '02:00' }",
-      ].join('\n'),
-    );
+    const p = planner([
+      {
+        name: 'rg',
+        nodes: NODES,
+        fallback: 'higher-priority',
+        fallbackTimer: { recurrence: 'daily', at: '02:00' },
+      },
+    ]);
     const back = p({
       event: ev('node_up', 1),
       members: [1, 2, 3],
@@ -97,10 +83,7 @@ describe('the policy planner', () => {
   });
 
   it('a first-available group waits for the settling time, then goes where it may', () => {
-    const p = planner(
-      '  - { name: rg, nodes: [n1, n2, n3], resources: [app], startup: first-available }',
-      'tunables: { settlingTime: 10s }',
-    );
+    const p = planner([{ name: 'rg', nodes: NODES, startup: 'first-available' }], '10s');
     const first = p({
       event: ev('node_up', 3),
       members: [3],
@@ -120,7 +103,7 @@ describe('the policy planner', () => {
   });
 
   it('records a failure, avoids the node, and forgets it when the operator moves the group there', () => {
-    const p = planner('  - { name: rg, nodes: [n1, n2, n3], resources: [app] }');
+    const p = planner([{ name: 'rg', nodes: NODES }]);
     const failed = p({
       event: ev('rg_move', 1, { group: 'rg', failed: '1' }),
       members: [1, 2, 3],
@@ -140,7 +123,7 @@ describe('the policy planner', () => {
   });
 
   it('keeps a group a forced stop left running on its node, and a graceful stop’s group offline', () => {
-    const p = planner('  - { name: rg, nodes: [n1, n2, n3], resources: [app] }');
+    const p = planner([{ name: 'rg', nodes: NODES }]);
     const forced = p({
       event: ev('node_down', 1, { mode: 'forced' }),
       members: [1, 2, 3],
@@ -162,31 +145,21 @@ describe('dynamic node priority through group services', () => {
   it('falls over to the node with the most free memory, from the facts the members sent their leader', async () => {
     const { TestCluster } = await import('./cluster.test-helper.js');
     const { THREE_NODES } = await import('./cluster.test-helper.js');
-    const text = [
-      'cluster: { name: t, id: 1, port: 7000 }',
-      'networks:',
-      '  - { name: net1, type: ether }',
-      'nodes:',
-      ...[1, 2, 3].map(
-        (i) =>
-          `  - { name: n${String(i)}, id: ${String(i)}, interfaces: [ { network: net1, device: eth0, address: 10.9.0.${String(i)}/24 } ] }`,
-      ),
-      'resources:',
-      '  applications:',
-      "    - { name: app, start: 'true', stop: 'true' }",
-      'resourceGroups:',
-      '  - name: rg',
-      '    nodes: [n1, n2, n3]',
-      '    resources: [app]',
-      '    fallover: dynamic-priority',
-      '    dynamicPriority: { policy: most-free-memory }',
-    ].join('\n');
-    const r = parseClusterDefinition(text, 't.yaml');
-    assert.ok(r.ok && r.config, r.diagnostics.map((d) => d.message).join('\n'));
+    const config = clusterOf({
+      nodes: NODES,
+      groups: [
+        {
+          name: 'rg',
+          nodes: NODES,
+          fallover: 'dynamic-priority',
+          dynamicPriority: { policy: 'most-free-memory' },
+        },
+      ],
+    });
     const c = new TestCluster([1, 2, 3], {
       ...THREE_NODES,
       groups: [{ name: 'rg', nodes: [1, 2, 3] }],
-      planner: policyPlanner(r.config),
+      planner: policyPlanner(config),
     });
     c.run(3000);
     assert.deepEqual(c.holder('rg'), [1]);

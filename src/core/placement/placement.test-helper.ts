@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import { parseClusterDefinition } from '../config/load.js';
+import type { ClusterConfig } from '../config/model.js';
 import { place } from './place.js';
 import { applyPlan } from './plan.js';
 import {
@@ -25,6 +26,11 @@ export interface Definition {
 
 /** A valid cluster file around the given groups, loaded and verified by the real loader. */
 export function configOf(def: Definition): PlacementConfig {
+  return placementConfig(clusterOf(def));
+}
+
+/** The whole cluster definition of configOf (each group holds an application app_<group>). */
+export function clusterOf(def: Definition): ClusterConfig {
   const file = {
     cluster: { name: 'test', id: 7 },
     tunables: { settlingTime: def.settlingTime ?? '0s' },
@@ -54,7 +60,7 @@ export function configOf(def: Definition): PlacementConfig {
     'the test cluster definition is valid',
   );
   assert.ok(r.config);
-  return placementConfig(r.config);
+  return r.config;
 }
 
 /** A cluster that replays events: node_up / node_down change the eligible nodes first. */
