@@ -452,10 +452,13 @@ function fromAgreement(
         // A member's stop records, merged before this leader decides anything in the view, and
         // its own facts for dynamic node priority.
         const stops = parseStops(n.extra);
-        if (stops) state = mergeStops(state, stops);
-        const own = stops?.facts?.find(([node]) => node === n.from)?.[1];
+        if (!stops) {
+          log(fx, 'warn', 'stop records from a member are malformed: ignored', { from: n.from });
+          break;
+        }
+        state = mergeStops(state, stops);
+        const own = stops.facts?.find(([node]) => node === n.from)?.[1];
         if (own) state = withExtra({ ...state, facts: new Map(state.facts).set(n.from, own) });
-        else log(fx, 'warn', 'stop records from a member are malformed: ignored', { from: n.from });
         break;
       }
       case 'released': {
@@ -786,10 +789,12 @@ function startPart(
     program = [];
   }
   const placing = PLACEMENT_EVENTS.has(event.name);
-  // Only a view with quorum plans: a minority (or a tie without the tie-breaker) acquires
-  // nothing, and a plan made there would travel on as the newest, placing groups on nodes
-  // that could not take them.
-  if (placing && hasQuorum(s, nowMs)) {
+  // A minority view does not plan: it acquires nothing, and a plan made there would travel on
+  // as the newest, placing groups on nodes that could not take them. The test is the view's
+  // verdict, the same on every participant; whether a tie's leader holds the tie-breaker is
+  // each node's own knowledge, and participants that disagreed on it would run different
+  // plans (one kept an old plan and acquired what another's new plan gave itself: seed 21607).
+  if (placing && s.quorum !== null && s.quorum !== 'minority') {
     const before = s.resources;
     const planned = planOf(s, id, event);
     s = withExtra({ ...s, resources: planned.resources });

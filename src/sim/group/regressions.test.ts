@@ -23,6 +23,10 @@ const FIXED: readonly [seed: number, found: string][] = [
   [625, 'a leader told a member an event was over that it had finished in another partition'],
   [705, 'a member that restarted before it was missed adopted the commit its old life acked'],
   [3643, 'the barrier check judged a node that had abandoned its part and only coordinated'],
+  [
+    21607,
+    'participants disagreed on holding the tie-breaker, so one kept an old plan and took a group',
+  ],
 ];
 
 describe('group services: seeds that once failed', () => {
