@@ -20,6 +20,10 @@ export interface AgentRun {
   readonly killGraceMs: number;
   readonly cwd?: string;
   readonly ctx?: AgentContext | undefined;
+  /** The command as the trace shows it (secrets masked, noise flags left out); default: all of it. */
+  readonly display?: string;
+  /** Per stream; default MAX_OUTPUT_BYTES. */
+  readonly maxOutputBytes?: number;
 }
 
 /**
@@ -28,7 +32,7 @@ export interface AgentRun {
  * started at all (missing program, bad working directory, already aborted).
  */
 export async function runForAgent(runner: ProcessRunner, run: AgentRun): Promise<ProcessResult> {
-  const line = commandLine(run.command);
+  const line = run.display ?? commandLine(run.command);
   const startedAtMs = Date.now();
   const started = performance.now();
   let result: ProcessResult;
@@ -39,7 +43,7 @@ export async function runForAgent(runner: ProcessRunner, run: AgentRun): Promise
       cwd: run.cwd ?? '/',
       timeoutMs: run.timeoutMs,
       killGraceMs: run.killGraceMs,
-      maxOutputBytes: MAX_OUTPUT_BYTES,
+      maxOutputBytes: run.maxOutputBytes ?? MAX_OUTPUT_BYTES,
       ...(run.ctx?.signal === undefined ? {} : { signal: run.ctx.signal }),
     });
   } catch (error) {

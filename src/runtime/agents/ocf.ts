@@ -23,6 +23,7 @@ import type { AgentContext, AgentOp, MonitorStatus, ResourceAgent } from './agen
 import { AgentError } from './agent.js';
 import { checkOcfParams, OcfMetadataError, parseOcfMetadata } from './ocf-metadata.js';
 import type { OcfMetadata } from './ocf-metadata.js';
+import { runForAgent } from './agent-exec.js';
 
 /** Where Debian (and most distributions) install OCF agents and their shell library. */
 export const DEFAULT_OCF_ROOT = '/usr/lib/ocf';
@@ -220,44 +221,19 @@ export class OcfAgent implements ResourceAgent {
         { cause: error },
       );
     }
-    const env = this.#env(action, timeoutMs, op);
     const argv = [...this.#prefix, this.#agentPath, action] as const;
-    const command = this.#commandLine(argv);
-    const startedAtMs = Date.now();
-    const report = (r: Partial<ProcessResult> & { readonly stderr: string }): void => {
-      ctx.onCommand?.({
-        resource: this.resource,
-        op,
-        command,
-        exitCode: r.exitCode ?? null,
-        signal: r.signal ?? null,
-        timedOut: r.timedOut ?? false,
-        stdout: r.stdout ?? '',
-        stderr: r.stderr,
-        startedAtMs,
-        durationMs: r.durationMs ?? Date.now() - startedAtMs,
-      });
-    };
-    let result: ProcessResult;
-    try {
-      const [program, ...args] = argv;
-      result = await this.#runner.run({
-        command: [program, ...args],
-        env,
-        // The agents assume nothing of their working directory; / holds no mount busy.
-        cwd: '/',
-        timeoutMs,
-        killGraceMs: this.#killGraceMs,
-        maxOutputBytes: MAX_OUTPUT_BYTES,
-        ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
-      });
-    } catch (error) {
-      const reason = `cannot run ${argv.join(' ')}: ${reasonOf(error)}`;
-      report({ stderr: reason });
-      throw new AgentError(this.resource, op, reason, { cause: error });
-    }
-    report(result);
-    return result;
+    const [program, ...args] = argv;
+    return runForAgent(this.#runner, {
+      resource: this.resource,
+      op,
+      command: [program, ...args],
+      env: this.#env(action, timeoutMs, op),
+      timeoutMs,
+      killGraceMs: this.#killGraceMs,
+      ctx,
+      display: this.#commandLine(argv),
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+    });
   }
 
   #env(action: OcfAction, timeoutMs: number, op: AgentOp): Record<string, string> {

@@ -14,6 +14,7 @@ import type { ProcessResult, ProcessRunner } from '../../core/ports/process.js';
 import { ChildProcessRunner } from '../process.js';
 import type { AgentContext, AgentOp, MonitorStatus, ResourceAgent } from './agent.js';
 import { AgentError } from './agent.js';
+import { runForAgent } from './agent-exec.js';
 
 /** PATH for systemctl; also where the default `systemctl` is looked up. */
 export const SYSTEMCTL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -34,8 +35,6 @@ export interface SystemdAgentOptions {
    */
   readonly queryTimeoutMs?: number;
 }
-
-const MAX_OUTPUT_BYTES = 64 * 1024;
 
 /** A finished systemctl run, with how it was called (for the reasons). */
 interface Ran extends ProcessResult {
@@ -265,46 +264,16 @@ export class SystemdAgent implements ResourceAgent {
     // --no-ask-password: a polkit prompt would wait for a person until the time limit.
     const argv = [this.#systemctl, '--no-pager', '--no-ask-password', ...args] as const;
     const command = [this.#systemctl, ...args].map(shellQuote).join(' ');
-    const startedAtMs = Date.now();
-    let r: ProcessResult;
-    try {
-      r = await this.#runner.run({
-        command: argv,
-        // LC_ALL=C: the states and properties are parsed, and must not be translated.
-        env: { PATH: this.#path, LC_ALL: 'C', SYSTEMD_COLORS: '0' },
-        cwd: '/',
-        timeoutMs,
-        killGraceMs: this.#killGraceMs,
-        maxOutputBytes: MAX_OUTPUT_BYTES,
-        ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
-      });
-    } catch (error) {
-      const reason = `cannot run ${command}: ${error instanceof Error ? error.message : String(error)}`;
-      ctx.onCommand?.({
-        resource: this.resource,
-        op,
-        command,
-        exitCode: null,
-        signal: null,
-        timedOut: false,
-        stdout: '',
-        stderr: reason,
-        startedAtMs,
-        durationMs: Date.now() - startedAtMs,
-      });
-      throw new AgentError(this.resource, op, reason, { cause: error });
-    }
-    ctx.onCommand?.({
+    const r = await runForAgent(this.#runner, {
       resource: this.resource,
       op,
-      command,
-      exitCode: r.exitCode,
-      signal: r.signal,
-      timedOut: r.timedOut,
-      stdout: r.stdout,
-      stderr: r.stderr,
-      startedAtMs,
-      durationMs: r.durationMs,
+      command: argv,
+      // LC_ALL=C: the states and properties are parsed, and must not be translated.
+      env: { PATH: this.#path, LC_ALL: 'C', SYSTEMD_COLORS: '0' },
+      timeoutMs,
+      killGraceMs: this.#killGraceMs,
+      ctx,
+      display: command,
     });
     return { ...r, command, timeoutMs };
   }
