@@ -621,15 +621,16 @@ export function placement(
   members: readonly NodeNo[],
   stops: ReadonlyMap<NodeNo, StopRecord> = new Map(),
 ): Map<string, NodeNo> {
-  const kept = new Map<string, NodeNo | null>();
-  for (const r of stops.values())
-    for (const g of r.groups) kept.set(g, r.mode === 'forced' ? r.node : null);
+  // The stand-in planner's answer with no operator moves and no failures.
+  const plan = firstAvailablePlanner(groups ?? [])({
+    event: { key: '', name: 'rg_move', node: 0 },
+    members,
+    stops,
+    current: NO_RESOURCES,
+  });
   const out = new Map<string, NodeNo>();
-  for (const g of groups ?? []) {
-    const k = kept.get(g.name);
-    const to = k !== undefined ? k : g.nodes.find((n) => members.includes(n) && !stops.has(n));
-    if (to !== undefined && to !== null) out.set(g.name, to);
-  }
+  for (const [g, nodes] of Object.entries(plan.placement))
+    if (nodes[0] !== undefined) out.set(g, nodes[0]);
   return out;
 }
 
