@@ -4,10 +4,9 @@
 // lease and the takeover delay (explained in docs/operations.md).
 
 import type { ClusterConfig } from '../../core/config/model.js';
-import { builtinProgram } from '../../core/events/builtin.js';
 import type { NodeNo } from '../../core/cluster/node.js';
 import type { ClusterEvent } from '../../core/group/agreement.js';
-import type { GroupConfig } from '../../core/group/node.js';
+import { builtinProgramOf, type GroupConfig } from '../../core/group/node.js';
 import type { Planner } from '../../core/group/resources.js';
 import { policyPlanner } from '../../core/group/policy-planner.js';
 import { votesOf } from '../../core/group/quorum.js';
@@ -48,14 +47,7 @@ export function groupConfigOf(config: ClusterConfig, planner?: Planner): GroupCo
       .filter((u) => u.program !== undefined)
       .map((u) => [u.name, u.program ?? []] as const),
   );
-  const program = (e: ClusterEvent) => {
-    const own = userPrograms.get(e.name);
-    if (own) return own;
-    const mode = e.details?.['mode'];
-    const variant =
-      mode === 'graceful' || mode === 'takeover' || mode === 'forced' ? mode : undefined;
-    return builtinProgram(e.name, variant)?.steps;
-  };
+  const program = (e: ClusterEvent) => userPrograms.get(e.name) ?? builtinProgramOf(e);
   const tie = config.quorum.tieBreaker.type !== 'none';
   return {
     votes: votesOf(

@@ -663,7 +663,11 @@ function planOf(
 
 /** The recovery program of an event: the configured one, else the built-in one. */
 function programOf(s: GroupNodeState, e: ClusterEvent): readonly RecoveryStep[] | undefined {
-  if (s.config.program) return s.config.program(e);
+  return s.config.program ? s.config.program(e) : builtinProgramOf(e);
+}
+
+/** The built-in program of an event (node_down by its `details.mode`, failure without one). */
+export function builtinProgramOf(e: ClusterEvent): readonly RecoveryStep[] | undefined {
   const mode = e.details?.['mode'];
   const variant =
     mode === 'graceful' || mode === 'takeover' || mode === 'forced' ? mode : undefined;
