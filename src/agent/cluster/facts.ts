@@ -13,6 +13,12 @@ import { readFile } from 'node:fs/promises';
 import type { ClusterConfig } from '../../core/config/model.js';
 import type { NodeFacts } from '../../core/placement/types.js';
 import type { ProcessRunner } from '../../core/ports/process.js';
+import {
+  isVirtualBlockDevice,
+  parseCpuTimes,
+  parseDiskstats,
+  parseMeminfo,
+} from '../../runtime/proc-stats.js';
 
 export interface FactsOptions {
   readonly config: ClusterConfig;
@@ -78,8 +84,8 @@ export class FactsCollector {
       script?: Record<string, number>;
     } = {};
     try {
-      const mem = /^MemAvailable:\s+(\d+)\s+kB/m.exec(await readFile(`${proc}/meminfo`, 'utf8'));
-      if (mem?.[1] !== undefined) out.freeMemory = Number(mem[1]);
+      const mem = parseMeminfo(await readFile(`${proc}/meminfo`, 'utf8')).get('MemAvailable');
+      if (mem !== undefined) out.freeMemory = mem;
     } catch (e) {
       this.#o.onError('free memory (/proc/meminfo)', e);
     }
@@ -139,21 +145,14 @@ export class FactsCollector {
   }
 
   async #sample(proc: string): Promise<Sample> {
-    const stat = await readFile(`${proc}/stat`, 'utf8');
-    const cpu = (/^cpu\s+(.*)$/m.exec(stat)?.[1] ?? '').trim().split(/\s+/).map(Number);
-    // user nice system idle iowait irq softirq steal (guest time is already in user)
-    const fields = cpu.slice(0, 8);
-    const cpuTotal = fields.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
-    const cpuIdle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const cpu = parseCpuTimes(await readFile(`${proc}/stat`, 'utf8'));
+    // Waiting for I/O counts as idle here: the CPU could take on a group's work meanwhile.
+    const cpuTotal = cpu?.total ?? 0;
+    const cpuIdle = (cpu?.idle ?? 0) + (cpu?.iowait ?? 0);
     const ioTicks = new Map<string, number>();
     try {
-      for (const line of (await readFile(`${proc}/diskstats`, 'utf8')).split('\n')) {
-        const f = line.trim().split(/\s+/);
-        const dev = f[2];
-        if (dev === undefined || /^(loop|ram|dm-|zram)/.test(dev)) continue;
-        const ticks = Number(f[12]);
-        if (Number.isFinite(ticks)) ioTicks.set(dev, ticks);
-      }
+      const stats = parseDiskstats(await readFile(`${proc}/diskstats`, 'utf8'));
+      for (const [dev, ticks] of stats) if (!isVirtualBlockDevice(dev)) ioTicks.set(dev, ticks);
     } catch {
       // No block devices to read (a container): no disk figure.
     }
