@@ -9,9 +9,8 @@
 // heartbeats stop and the process exits 0. A second signal exits at once, leaving whatever
 // runs running (as a forced stop does).
 
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { parseClusterDefinition } from '../core/config/load.js';
+import { loadClusterFile } from '../runtime/cluster-file.js';
 import { formatDiagnostic } from '../core/config/diagnostic.js';
 import { nextIncarnation } from '../core/heartbeat/replay.js';
 import { FileStore } from '../runtime/store.js';
@@ -31,6 +30,8 @@ import { parseGroupMessage } from './cluster/messages.js';
 import { DeadManSwitch } from './cluster/deadman.js';
 import { ApplicationMonitor } from './cluster/monitor.js';
 import { FactsCollector } from './cluster/facts.js';
+import { UserEventMonitor } from './cluster/user-events.js';
+import { ResourceVariableReader } from '../runtime/resource-variables.js';
 import { systemdNotifier } from './systemd-notify.js';
 import { AgentLogs, DEFAULT_LOG_DIR } from './logs/index.js';
 import { join } from 'node:path';
@@ -59,19 +60,13 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   // A hung disk heartbeat can hold two libuv pool threads per diskhb network: keep enough for
   // the store and crypto. Must be set before the pool starts, i.e. before the first async I/O.
   process.env['UV_THREADPOOL_SIZE'] ??= '16';
-  let text: string;
-  try {
-    text = await readFile(o.config, 'utf8');
-  } catch (e) {
-    log.error('cannot read the cluster definition', { file: o.config, error: String(e) });
-    return AGENT_EXIT.config;
-  }
-  const loaded = parseClusterDefinition(text, o.config);
+  const loaded = await loadClusterFile(o.config);
   for (const d of loaded.diagnostics) {
     if (d.severity === 'error') log.error(formatDiagnostic(d));
     else if (d.severity === 'warning') log.warn(formatDiagnostic(d));
   }
-  if (!loaded.ok || !loaded.config) {
+  const text = loaded.text;
+  if (!loaded.ok || !loaded.config || text === undefined) {
     log.error('the cluster definition has errors: fix them (haven verify FILE) and start again', {
       file: o.config,
     });
@@ -217,6 +212,22 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
         },
       })
     : undefined;
+
+  // User-defined events: this node's resource variables sampled at each event's interval; a
+  // predicate that becomes true queues the event cluster-wide.
+  const userEvents = new UserEventMonitor({
+    config,
+    node,
+    reader: new ResourceVariableReader(),
+    timers: new SystemTimers(),
+    onEvent: (name, details) => {
+      clusterService.localEvent(name, self, undefined, details);
+    },
+    log: (level, msg, fields) => {
+      log[level](msg, fields);
+      logs.clusterLog.log(level, msg, fields);
+    },
+  });
 
   const heartbeat = await HeartbeatService.start(
     {
@@ -488,6 +499,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   });
   clusterService.start();
   facts?.start();
+  userEvents.start();
   // systemd (Type=notify): ready now; the watchdog is pinged only while this thread runs (the
   // ping's timer fires) and the heartbeat thread answers within a second.
   const notifier = systemdNotifier();
@@ -534,6 +546,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   stopWatchdog();
   await monitor.stop();
   facts?.stop();
+  userEvents.stop();
   // Whatever runs now was left running on purpose (a forced stop, or a second signal).
   await deadman.disarm();
   await control.stop();

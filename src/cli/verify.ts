@@ -1,8 +1,8 @@
 // `haven verify FILE`: the reference's cluster verification, as static checks on the file.
 
-import { readFile } from 'node:fs/promises';
-import { parseClusterDefinition, type LoadResult } from '../core/config/load.js';
-import { countBySeverity, formatDiagnostic, type Diagnostic } from '../core/config/diagnostic.js';
+import type { LoadResult } from '../core/config/load.js';
+import { loadClusterFile } from '../runtime/cluster-file.js';
+import { countBySeverity, formatDiagnostic } from '../core/config/diagnostic.js';
 import { detectionTimes, explainConfig } from '../core/config/explain.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';
@@ -12,36 +12,9 @@ export interface VerifyOptions {
   readonly explain?: boolean;
 }
 
-/** Reads the file; an unreadable file is reported like any other error in it. */
-export async function loadFile(file: string): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : e instanceof Error
-              ? e.message
-              : String(e);
-    const d: Diagnostic = {
-      severity: 'error',
-      code: 'file-unreadable',
-      path: [],
-      message: `cannot read the cluster definition: ${why}`,
-      hint: 'give the path of a cluster YAML file, e.g. examples/two-node-hot-standby.yaml',
-      file,
-      line: 1,
-      column: 1,
-    };
-    return { ok: false, config: undefined, diagnostics: [d] };
-  }
-  return parseClusterDefinition(text, file);
+/** Reads the file and its program files; an unreadable file is reported like any other error. */
+export function loadFile(file: string): Promise<LoadResult> {
+  return loadClusterFile(file);
 }
 
 export function verifyExitCode(result: LoadResult): number {

@@ -6,6 +6,7 @@
 // One input at a time: every input runs the pure step to completion, and the effects it returns
 // start asynchronous work whose completion is a later input. Nothing here decides anything.
 
+import { BUILTIN_SCRIPTS, userCommandProblem } from '../../core/events/builtin.js';
 import type { ClusterConfig } from '../../core/config/model.js';
 import type { NodeEffect, NodeInput, NodeNo, OperatorRequest } from '../../core/cluster/node.js';
 import type { EventId } from '../../core/group/agreement.js';
@@ -169,8 +170,13 @@ export class ClusterService {
   }
 
   /** A topology event about this node or a network (network_down...), or a user event. */
-  localEvent(name: string, node: NodeNo, network?: string): void {
-    this.#input({ type: 'local-event', event: { name, node, network } });
+  localEvent(
+    name: string,
+    node: NodeNo,
+    network?: string,
+    details?: Readonly<Record<string, string>>,
+  ): void {
+    this.#input({ type: 'local-event', event: { name, node, network, details } });
   }
 
   /** This node's facts for dynamic node priority (facts.ts), from time to time. */
@@ -372,13 +378,17 @@ export class ClusterService {
     if (e.command.startsWith(BUILTIN_SCRIPT)) {
       // Haven's own event scripts move nothing themselves (resource groups move through the
       // resources effects, at the program's barriers): they mark the step in the trace.
+      // A user program's command without a / would land here too (verify refuses it): it must
+      // fail, not pass for a script that did its work.
+      const script = e.command.slice(BUILTIN_SCRIPT.length);
+      const known = BUILTIN_SCRIPTS.includes(script.trim().split(/\s+/)[0] ?? '');
       queueMicrotask(() => {
         done({
-          exitCode: 0,
+          exitCode: known ? 0 : 127,
           signal: null,
           timedOut: false,
-          stdout: `built-in ${e.command.slice(BUILTIN_SCRIPT.length)}: done\n`,
-          stderr: '',
+          stdout: known ? `built-in ${script}: done\n` : '',
+          stderr: known ? '' : `haven: ${userCommandProblem(script) ?? script}\n`,
           durationMs: 0,
         });
       });

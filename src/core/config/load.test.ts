@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClusterDefinition } from './load.js';
+import { parseClusterDefinition, programFilesOf } from './load.js';
 import { formatDiagnostic } from './diagnostic.js';
 import { baseYaml } from './fixtures.test-helper.js';
 
@@ -125,5 +125,83 @@ describe('parseClusterDefinition', () => {
       formatDiagnostic(d!),
       /^c\.yaml:\d+:\d+: error \[invalid-value\] cluster\.id: found number -1/,
     );
+  });
+});
+
+describe('parseClusterDefinition with program files', () => {
+  const withUserEvent = (): string =>
+    baseYaml() +
+    [
+      'userEvents:',
+      '  - name: tmp_full',
+      '    resourceVariable: fs.used_percent',
+      '    instance: { mount: /tmp }',
+      '    predicate: X > 90',
+      '    programFile: /etc/haven/tmp_full.rp',
+      '',
+    ].join('\n');
+  const line = (text: string, needle: string): number =>
+    text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  it('names the files to read, and leaves them alone when not given', () => {
+    const r = parseClusterDefinition(withUserEvent(), 'c.yaml', { verify: false });
+    assert.ok(r.ok, r.diagnostics.map(formatDiagnostic).join('\n'));
+    assert.deepEqual(programFilesOf(r.config), ['/etc/haven/tmp_full.rp']);
+    assert.equal(r.config?.userEvents[0]?.program, undefined);
+  });
+
+  it("makes the file's program the event's", () => {
+    const programFiles = new Map([
+      ['/etc/haven/tmp_full.rp', { text: 'event "/usr/local/bin/clean /tmp" 0 NULL\nbarrier\n' }],
+    ]);
+    const r = parseClusterDefinition(withUserEvent(), 'c.yaml', { programFiles, verify: false });
+    assert.ok(r.ok, r.diagnostics.map(formatDiagnostic).join('\n'));
+    assert.deepEqual(r.config?.userEvents[0]?.program, [
+      { type: 'command', on: 'event', run: '/usr/local/bin/clean /tmp', expect: 0 },
+      { type: 'barrier' },
+    ]);
+  });
+
+  it('reports a file that cannot be read at the programFile field', () => {
+    const text = withUserEvent();
+    const programFiles = new Map([['/etc/haven/tmp_full.rp', { error: 'no such file' }]]);
+    const r = parseClusterDefinition(text, 'c.yaml', { programFiles, verify: false });
+    assert.equal(r.ok, false);
+    const d = r.diagnostics.find((x) => x.code === 'program-file-unreadable');
+    assert.ok(d);
+    assert.equal(d.file, 'c.yaml');
+    assert.equal(d.line, line(text, 'programFile:'));
+    assert.match(d.message, /tmp_full\.rp: no such file/);
+  });
+
+  it('reports a mistake in the file at its own line', () => {
+    const programFiles = new Map([
+      [
+        '/etc/haven/tmp_full.rp',
+        { text: '# cleanup\nevent "/bin/true" 0 NULL\nsome "/bin/x" 0\n' },
+      ],
+    ]);
+    const r = parseClusterDefinition(withUserEvent(), 'c.yaml', { programFiles, verify: false });
+    assert.equal(r.ok, false);
+    const d = r.diagnostics.find((x) => x.file === '/etc/haven/tmp_full.rp');
+    assert.ok(d, r.diagnostics.map(formatDiagnostic).join('\n'));
+    assert.equal(d.line, 3);
+    assert.equal(r.config?.userEvents[0]?.program, undefined);
+  });
+
+  it("refuses a file's command that is neither a path nor an event script, at its line", () => {
+    const programFiles = new Map([
+      [
+        '/etc/haven/tmp_full.rp',
+        { text: 'event "/bin/true" 0 NULL\nall "logger tmp full" X NULL\n' },
+      ],
+    ]);
+    const r = parseClusterDefinition(withUserEvent(), 'c.yaml', { programFiles, verify: false });
+    assert.equal(r.ok, false);
+    const d = r.diagnostics.find((x) => x.code === 'user-event-command-not-a-path');
+    assert.ok(d, r.diagnostics.map(formatDiagnostic).join('\n'));
+    assert.equal(d.file, '/etc/haven/tmp_full.rp');
+    assert.equal(d.line, 2);
+    assert.match(d.message, /"logger" is neither a full path nor one of Haven's event scripts/);
   });
 });

@@ -17,6 +17,8 @@ import { sortDiagnostics } from './diagnostic.js';
 import { didYouMean } from './suggest.js';
 import { knownKeysAt } from './schema-walk.js';
 import { verifyConfig } from './verify/index.js';
+import { parseRecoveryProgram } from '../events/program.js';
+import { userCommandProblem } from '../events/builtin.js';
 
 /** A cluster file larger than this is refused before parsing. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -32,6 +34,23 @@ export interface LoadResult {
 export interface LoadOptions {
   /** Run the semantic checks of verify/ too (default true). */
   readonly verify?: boolean;
+  /**
+   * The text of each user event's programFile (or why it could not be read), by path as the
+   * definition writes it: the caller reads them (see programFilesOf). Each is parsed as a .rp
+   * file, its findings placed in it, and its program becomes the event's. Without this map the
+   * files are not looked at.
+   */
+  readonly programFiles?: ReadonlyMap<string, ProgramFileText>;
+}
+
+export type ProgramFileText = { readonly text: string } | { readonly error: string };
+
+/** The program files a definition names, to read before loading it again with programFiles. */
+export function programFilesOf(config: ClusterConfig | undefined): string[] {
+  const files = (config?.userEvents ?? []).flatMap((u) =>
+    u.programFile === undefined ? [] : [u.programFile],
+  );
+  return [...new Set(files)];
 }
 
 /** Where a path points in the document. */
@@ -296,10 +315,73 @@ function parse(text: string, file: string, options: LoadOptions): LoadResult {
     return noConfig(findings, locator);
   }
 
-  const { config, findings } = normalize(parsed.data);
-  const all = options.verify === false ? findings : [...findings, ...verifyConfig(config)];
-  const diagnostics = sortDiagnostics(placeAll(all, file, locator));
-  return { ok: !diagnostics.some((d) => d.severity === 'error'), config, diagnostics };
+  const normalized = normalize(parsed.data);
+  const { findings } = normalized;
+  const all =
+    options.verify === false ? findings : [...findings, ...verifyConfig(normalized.config)];
+  const files = options.programFiles
+    ? withProgramFiles(normalized.config, options.programFiles)
+    : { config: normalized.config, findings: [], diagnostics: [] };
+  const diagnostics = sortDiagnostics([
+    ...placeAll([...all, ...files.findings], file, locator),
+    ...files.diagnostics,
+  ]);
+  return {
+    ok: !diagnostics.some((d) => d.severity === 'error'),
+    config: files.config,
+    diagnostics,
+  };
+}
+
+/**
+ * Gives each user event with a programFile the program parsed from it. A file that could not be
+ * read is a finding at the programFile field; what is wrong inside the file is reported at its
+ * own lines.
+ */
+function withProgramFiles(
+  config: ClusterConfig,
+  texts: ReadonlyMap<string, ProgramFileText>,
+): { config: ClusterConfig; findings: Finding[]; diagnostics: Diagnostic[] } {
+  const findings: Finding[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const userEvents = config.userEvents.map((u) => {
+    if (u.programFile === undefined || u.program !== undefined) return u;
+    const got = texts.get(u.programFile);
+    if (got === undefined) return u;
+    if ('error' in got) {
+      findings.push({
+        severity: 'error',
+        code: 'program-file-unreadable',
+        path: [...u.at, 'programFile'],
+        message: `cannot read the recovery program of user event ${u.name}, ${u.programFile}: ${got.error}`,
+        hint: 'install the .rp file at this path on every node, or give the program inline',
+      });
+      return u;
+    }
+    const r = parseRecoveryProgram(got.text, u.programFile);
+    diagnostics.push(...r.diagnostics);
+    if (!r.ok) return u;
+    const file = u.programFile;
+    const wrong = r.program.flatMap((step, i): Diagnostic[] => {
+      const problem = step.type === 'command' ? userCommandProblem(step.run) : undefined;
+      if (problem === undefined) return [];
+      return [
+        {
+          severity: 'error',
+          code: 'user-event-command-not-a-path',
+          path: [],
+          message: `user event ${u.name}: ${problem}`,
+          hint: 'write the command with its full path, e.g. /usr/bin/logger',
+          file,
+          line: r.lines[i] ?? 1,
+          column: 1,
+        },
+      ];
+    });
+    diagnostics.push(...wrong);
+    return wrong.length === 0 ? { ...u, program: r.program } : u;
+  });
+  return { config: { ...config, userEvents }, findings, diagnostics };
 }
 
 /** Parse, validate and (by default) verify a cluster definition. Never throws. */

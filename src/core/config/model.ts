@@ -243,6 +243,8 @@ export interface UserEventDef {
   readonly instance: string | Readonly<Record<string, string | number>> | undefined;
   readonly predicate: string;
   readonly rearm: string | undefined;
+  /** How often the variable is sampled on each node watching it. */
+  readonly intervalMs: number;
   readonly program: readonly RecoveryStep[] | undefined;
   readonly programFile: string | undefined;
 }

@@ -323,6 +323,7 @@ export function normalize(file: ClusterFile): { config: ClusterConfig; findings:
     instance: u.instance,
     predicate: u.predicate,
     rearm: u.rearm,
+    intervalMs: ms(u.interval),
     program: steps(u.program),
     programFile: u.programFile,
   }));

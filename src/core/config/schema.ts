@@ -685,6 +685,13 @@ const userEventSchema = z
       .max(1000)
       .optional()
       .meta(d('Must be true before the event can fire again, e.g. "X < 80".')),
+    interval: durationSchema
+      .default('10s')
+      .meta(
+        d(
+          'How often each node the event watches samples the variable and evaluates the predicate (at least 1s).',
+        ),
+      ),
     program: z.array(stepSchema).min(1).optional().meta(d('The recovery program, inline.')),
     programFile: absPathSchema
       .optional()

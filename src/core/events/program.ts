@@ -27,6 +27,8 @@ export type ProgramParseResult =
   | {
       readonly ok: true;
       readonly program: RecoveryStep[];
+      /** The line each step of the program is on (1-based), for findings about a step. */
+      readonly lines: number[];
       /** Warnings only (for instance a command line without its NULL). */
       readonly diagnostics: Diagnostic[];
     }
@@ -135,6 +137,7 @@ function endColumn(line: string): number {
 export function parseRecoveryProgram(text: string, file: string): ProgramParseResult {
   const diagnostics: Diagnostic[] = [];
   const program: RecoveryStep[] = [];
+  const stepLines: number[] = [];
   const lines = splitLines(typeof text === 'string' ? text : '');
   let errors = 0;
 
@@ -171,6 +174,7 @@ export function parseRecoveryProgram(text: string, file: string): ProgramParseRe
     if (keyword === 'barrier') {
       if (second === undefined) {
         program.push({ type: 'barrier' });
+        stepLines.push(line);
         return;
       }
       if (!second.quoted && second.text.toUpperCase() === 'NULL' && third === undefined) {
@@ -183,6 +187,7 @@ export function parseRecoveryProgram(text: string, file: string): ProgramParseRe
           'barrier alone on its line',
         );
         program.push({ type: 'barrier' });
+        stepLines.push(line);
         return;
       }
       report(
@@ -329,6 +334,7 @@ export function parseRecoveryProgram(text: string, file: string): ProgramParseRe
       return;
     }
     program.push({ type: 'command', on, run: second.text, expect });
+    stepLines.push(line);
   });
 
   if (errors === 0 && !program.some((s) => s.type === 'command')) {
@@ -342,7 +348,7 @@ export function parseRecoveryProgram(text: string, file: string): ProgramParseRe
     );
   }
   if (errors > 0) return { ok: false, diagnostics };
-  return { ok: true, program, diagnostics };
+  return { ok: true, program, lines: stepLines, diagnostics };
 }
 
 /** Writes a program in the .rp format; `parseRecoveryProgram` reads it back to the same steps. */

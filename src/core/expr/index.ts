@@ -33,6 +33,14 @@ export {
   type TriggerStep,
 } from './trigger.js';
 export {
+  INITIAL_WATCH_STATE,
+  stepWatch,
+  type WatchDefinition,
+  type WatchReading,
+  type WatchState,
+  type WatchStep,
+} from './watch.js';
+export {
   findVariable,
   lookupVariable,
   RESOURCE_VARIABLES,

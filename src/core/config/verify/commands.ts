@@ -17,6 +17,7 @@
 import type { Finding, Path } from '../diagnostic.js';
 import { formatDuration } from '../duration.js';
 import type { ClusterConfig, MonitorDef } from '../model.js';
+import { userCommandProblem } from '../../events/builtin.js';
 
 const BUILTINS = new Set([
   ':',
@@ -106,7 +107,8 @@ function commandsOf(config: ClusterConfig): CommandUse[] {
   }
   for (const u of config.userEvents) {
     u.program?.forEach((step, i) => {
-      if (step.type === 'command') {
+      // A step without a / names an event script: user-events.ts reports one that is not.
+      if (step.type === 'command' && userCommandProblem(step.run) === undefined) {
         add(step.run, [...u.at, 'program', i, 'run'], `step ${i + 1} of user event ${u.name}`);
       }
     });

@@ -101,3 +101,28 @@ describe('user events: variable, instance and predicates', () => {
     verify(text).expect('user-event-predicate-type', { path: 'userEvents[0].predicate' });
   });
 });
+
+describe('user events: the sampling interval', () => {
+  it('refuses sampling more often than once a second, at the interval field', () => {
+    const text = edit(BASELINE, [PROGRAM, PROGRAM + '    interval: 500ms\n']);
+    verify(text).expect('user-event-interval', {
+      path: 'userEvents[0].interval',
+      line: lineOf(text, 'interval: 500ms', 2),
+    });
+    verify(edit(BASELINE, [PROGRAM, PROGRAM + '    interval: 1s\n'])).expectNone(
+      'user-event-interval',
+    );
+  });
+});
+
+describe('user events: commands', () => {
+  it('refuses a command without a / that is not an event script, and accepts an event script', () => {
+    const text = edit(BASELINE, ['run: /usr/local/sbin/var-cleanup', 'run: var-cleanup --now']);
+    verify(text).expect('user-event-command-not-a-path', {
+      path: 'userEvents[0].program[0].run',
+      line: lineOf(text, 'run: var-cleanup --now'),
+    });
+    const script = edit(BASELINE, ['run: /usr/local/sbin/var-cleanup', 'run: node_up_complete']);
+    verify(script).expectNone('user-event-command-not-a-path');
+  });
+});

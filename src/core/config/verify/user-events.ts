@@ -19,6 +19,10 @@ import {
 } from '../../expr/index.js';
 import type { ResourceVariable } from '../../expr/index.js';
 import { lookup } from './lookup.js';
+import { userCommandProblem } from '../../events/builtin.js';
+
+/** Below this, sampling costs more than an event could win. */
+const MIN_SAMPLE_INTERVAL_MS = 1000;
 
 function checkProgram(u: UserEventDef): Finding[] {
   const out: Finding[] = [];
@@ -52,6 +56,16 @@ function checkProgram(u: UserEventDef): Finding[] {
     });
   }
   steps.forEach((s, i) => {
+    const problem = s.type === 'command' ? userCommandProblem(s.run) : undefined;
+    if (problem !== undefined) {
+      out.push({
+        severity: 'error',
+        code: 'user-event-command-not-a-path',
+        path: [...u.at, 'program', i, 'run'],
+        message: `user event ${u.name}: ${problem}`,
+        hint: 'write the command with its full path, e.g. /usr/bin/logger',
+      });
+    }
     if (s.type !== 'barrier') return;
     if (i === 0) {
       out.push({
@@ -167,6 +181,16 @@ export function checkUserEvents(config: ClusterConfig): Finding[] {
       });
     } else {
       out.push(...checkInstanceOf(config, u, found.variable));
+    }
+    if (u.intervalMs < MIN_SAMPLE_INTERVAL_MS) {
+      out.push({
+        severity: 'error',
+        code: 'user-event-interval',
+        path: [...u.at, 'interval'],
+        message: `user event ${u.name} samples its variable every ${String(u.intervalMs)}ms: reading /proc and statfs that often costs CPU for nothing an event could act on`,
+        expected: 'an interval of at least 1s',
+        hint: 'interval: 10s (the default) suits most variables',
+      });
     }
     out.push(...checkPredicateField(u, 'predicate', u.predicate, variable));
     if (u.rearm !== undefined) out.push(...checkPredicateField(u, 'rearm', u.rearm, variable));
