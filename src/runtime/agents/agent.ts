@@ -61,11 +61,27 @@ export interface ResourceAgent {
    */
   validate?(ctx?: AgentContext): Promise<readonly string[]>;
   /**
-   * Shell commands that take the resource down at once, without this agent (the dead man
-   * switch runs them if the Haven agent itself dies): killing what it started, removing an
-   * address. Only what would be dangerous left running on a node the cluster gave up on.
+   * Shell commands that take the resource down at once, without this agent: the dead man
+   * switch (src/agent/cluster/deadman.ts) sources them with `.` in /bin/sh, newest resource
+   * first, if the Haven agent itself dies, because the other nodes are taking the resource
+   * over and two copies of it (a shared disk mounted twice, an address or a service on two
+   * nodes) do damage. Each command must be valid POSIX sh (every configured value quoted for
+   * sh), must not fail the script (errors to /dev/null), must end by itself (coreutils
+   * `timeout` around anything that can hang), and must be harmless when the resource is not
+   * there: the script cannot know what this agent object knew. PATH is the only variable in
+   * the script's environment; a command needing more sets it (`env -i ...`).
    */
   haltCommands?(): readonly string[];
+}
+
+/**
+ * `timeout -k GRACE LIMIT`: the coreutils prefix that bounds a halt command (SIGTERM at the
+ * limit, SIGKILL after the grace), in whole seconds rounded up and at least 1, since 0
+ * would mean no limit at all.
+ */
+export function haltTimeout(limitMs: number, graceMs: number): string {
+  const seconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
+  return `timeout -k ${seconds(graceMs)} ${seconds(limitMs)}`;
 }
 
 export class AgentError extends HavenError<{
