@@ -10,6 +10,7 @@ import type { FilesystemResource } from '../../core/config/model.js';
 import { AgentError, type AgentCommand } from './agent.js';
 import { agentContract } from './contract.test-helper.js';
 import { FilesystemAgent, parseMountinfo, unescapeMountField } from './filesystem.js';
+import { assertNothingRan, HOSTILE, runHalt } from './halt.test-helper.js';
 
 const skip =
   process.getuid?.() !== 0
@@ -266,6 +267,48 @@ describe('FilesystemAgent', { skip, timeout: 180_000 }, () => {
       `umount ${mnt}`,
     ]);
     assert.equal(seen[0]?.exitCode, 32);
+  });
+
+  it('halt commands kill what uses the mount and unmount it, even without forceUnmount', async () => {
+    const mnt = mp('halt');
+    const a = new FilesystemAgent({ resource: fs({ device: loop, mountpoint: mnt }) });
+    await a.start();
+    const holder = await holdBusy(mnt);
+    const exited = new Promise<string | null>((resolve) =>
+      holder.once('exit', (_code, signal) => {
+        resolve(signal);
+      }),
+    );
+    await runHalt(a.haltCommands());
+    assert.equal((await a.monitor()).state, 'stopped');
+    assert.equal(isMountpoint(mnt), false);
+    assert.equal(await exited, 'SIGKILL');
+  });
+
+  it('halt commands leave an unmounted mountpoint, and the users of the file system under it, alone', async () => {
+    const mnt = mp('halt-idle');
+    await mkdir(mnt, { recursive: true });
+    const a = new FilesystemAgent({ resource: fs({ device: loop, mountpoint: mnt }) });
+    // In the directory, so on the parent file system: fuser -m without -M would kill it.
+    const holder = await holdBusy(mnt);
+    await runHalt(a.haltCommands());
+    assert.equal(holder.exitCode, null);
+    assert.equal(holder.signalCode, null);
+    assert.equal((await a.monitor()).state, 'stopped');
+    await release(holder);
+  });
+
+  it('halt commands quote the mountpoint: a hostile path is unmounted and nothing in it runs', async () => {
+    const mnt = mp(HOSTILE);
+    const a = new FilesystemAgent({
+      resource: fs({ device: 'havenfs', mountpoint: mnt, fstype: 'tmpfs', options: 'size=4m' }),
+    });
+    await a.start();
+    assert.ok(isMountpoint(mnt));
+    await runHalt(a.haltCommands(), root);
+    assert.equal((await a.monitor()).state, 'stopped');
+    assert.equal(isMountpoint(mnt), false);
+    await assertNothingRan(root);
   });
 
   it('a file system fsck cannot repair is not mounted', async () => {

@@ -35,9 +35,11 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilesystemResource } from '../../core/config/model.js';
 import type { Argv, ProcessResult, ProcessRunner } from '../../core/ports/process.js';
+import { shellQuote } from '../keyfile.js';
 import { ChildProcessRunner } from '../process.js';
 import {
   AgentError,
+  haltTimeout,
   type AgentContext,
   type AgentOp,
   type MonitorStatus,
@@ -151,6 +153,27 @@ export class FilesystemAgent implements ResourceAgent {
     this.#env = { PATH: DEFAULT_PATH, ...options.env, LC_ALL: 'C' };
     this.#runner = options.runner ?? new ChildProcessRunner();
     this.#killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  }
+
+  /**
+   * One command: while the mountpoint is a mountpoint (at most three rounds), kill what uses
+   * it (`fuser -k -M -m`, as stop with forceUnmount does) and unmount it, waiting a second
+   * after an unmount that failed (the killed processes take a moment to let go). It kills
+   * the users even without forceUnmount: the other node is about to mount the disk, and a
+   * file system mounted on two nodes is corrupted. Each command is bounded by the resource's
+   * time limit; never `umount -l` (see the header). A script cannot tell our mount from
+   * another on the same mountpoint as #inspect does: it unmounts whatever is mounted there,
+   * and does nothing when nothing is.
+   */
+  haltCommands(): readonly string[] {
+    const mp = shellQuote(this.#def.mountpoint);
+    const bound = haltTimeout(this.#def.timeoutMs, this.#killGraceMs);
+    const round = [
+      `${bound} mountpoint -q ${mp} || break`,
+      `${bound} fuser -k -M -m ${mp} >/dev/null 2>&1`,
+      `${bound} umount ${mp} 2>/dev/null || sleep 1`,
+    ].join('; ');
+    return [`for haven_round in 1 2 3; do ${round}; done`];
   }
 
   async start(ctx?: AgentContext): Promise<void> {
