@@ -14,6 +14,7 @@ import { NetnsLab, namespacesWithPrefix, netnsUnavailable } from '../../testing/
 import type { AgentCommand } from './agent.js';
 import { AgentError } from './agent.js';
 import { agentContract } from './contract.test-helper.js';
+import { runHalt } from './halt.test-helper.js';
 import { ServiceIpAgent } from './service-ip.js';
 
 const skip = await netnsUnavailable();
@@ -356,6 +357,17 @@ describe('service IP agent, IPAT by aliasing (network namespaces)', { skip }, ()
     assert.deepEqual(await where(t, t.a, '10.77.9.26'), []);
   });
 
+  it('halt commands delete the address; on a stopped resource they change nothing', async () => {
+    const a = agent('10.77.9.27/24');
+    await a.start();
+    await runHalt(a.haltCommands());
+    assert.equal((await a.monitor()).state, 'stopped');
+    assert.deepEqual(await where(t, t.a, '10.77.9.27'), []);
+    const before = await t.addrs(t.a);
+    await runHalt(a.haltCommands());
+    assert.deepEqual(await t.addrs(t.a), before);
+  });
+
   it('validate reports a device that does not exist', async () => {
     const problems = await agent('10.77.9.30/24', [
       iface('a_en9', 'nosuch0', '10.77.5.1/24'),
@@ -436,6 +448,80 @@ describe('service IP agent, IPAT by replacement (network namespaces)', { skip },
       assert.deepEqual(after.get('eth0')?.sort(), ['10.77.1.1/24', '10.77.3.1/24']);
     } finally {
       await a.stop();
+    }
+  });
+
+  it('halt commands put the boot address back, then delete the service address (routes kept)', async () => {
+    const a = agent('10.77.1.10');
+    const route = await defaultRoute();
+    try {
+      await a.start();
+      assert.deepEqual(await where(t, t.a, '10.77.1.1'), []);
+      // The boot comes back as a secondary of the service address, which deleting the
+      // primary would take along: the halt must set promote_secondaries itself.
+      await t.lab.exec(t.a, ['sysctl', '-q', '-w', 'net.ipv4.conf.eth0.promote_secondaries=0']);
+      await runHalt(a.haltCommands());
+      assert.equal((await a.monitor()).state, 'stopped');
+      const eth0 = (await t.addrs(t.a)).get('eth0');
+      assert.deepEqual(
+        eth0?.filter((x) => x.startsWith('10.77.1.')),
+        ['10.77.1.1/24'],
+      );
+      assert.ok(eth0.includes('10.77.3.1/24'), 'the persistent label stays');
+      assert.equal(await defaultRoute(), route);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('halt commands after a swap restore the boot of the interface that held it, and touch nothing else', async () => {
+    const a = agent('10.77.1.10');
+    try {
+      await a.start();
+      await a.swap();
+      const before = await t.addrs(t.a);
+      assert.deepEqual(before.get('eth1'), ['10.77.1.10/24']);
+      // The service address is eth1's only address: deleting it before the boot is back
+      // would make the kernel flush every route through eth1.
+      await t.lab.ip(t.a, ['route', 'add', '10.77.50.0/24', 'dev', 'eth1']);
+      await runHalt(a.haltCommands());
+      assert.equal((await a.monitor()).state, 'stopped');
+      const after = await t.addrs(t.a);
+      assert.deepEqual(after.get('eth1'), ['10.77.2.1/24']);
+      assert.deepEqual(after.get('eth0'), before.get('eth0'));
+      assert.match(await t.lab.ip(t.a, ['route', 'show', '10.77.50.0/24']), /dev eth1/);
+      // Stopped: running them again changes nothing.
+      await runHalt(a.haltCommands());
+      assert.deepEqual(await t.addrs(t.a), after);
+    } finally {
+      await a.stop();
+      await t.lab.ip(t.a, ['route', 'del', '10.77.50.0/24']).catch(() => '');
+    }
+  });
+
+  it('halt commands quote the device name: one with a quote and $(...) in it is handled, for both kinds of IPAT', async () => {
+    // Linux allows any character in an interface name but /, : and white space.
+    const dev = `e'$(id)`;
+    await t.lab.veth(t.a, dev, t.a, 'hp0');
+    try {
+      await t.lab.ip(t.a, ['addr', 'add', '10.77.6.1/24', 'dev', dev]);
+      const interfaces = [iface('a_ev', dev, '10.77.6.1/24')];
+      for (const ipat of ['alias', 'replacement'] as const) {
+        const a = new ServiceIpAgent({
+          resource: service('svc', '10.77.6.10'),
+          ipat,
+          interfaces,
+          netns: t.a,
+          arpCount: 0,
+        });
+        await a.start();
+        assert.deepEqual(await where(t, t.a, '10.77.6.10'), [dev], ipat);
+        await runHalt(a.haltCommands());
+        assert.equal((await a.monitor()).state, 'stopped', ipat);
+        assert.deepEqual((await t.addrs(t.a)).get(dev), ['10.77.6.1/24'], ipat);
+      }
+    } finally {
+      await t.lab.ip(t.a, ['link', 'del', dev]);
     }
   });
 

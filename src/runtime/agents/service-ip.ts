@@ -31,6 +31,7 @@ import type {
 } from '../../core/config/model.js';
 import type { Argv, ProcessResult, ProcessRunner } from '../../core/ports/process.js';
 import { ChildProcessRunner } from '../process.js';
+import { shellQuote } from '../keyfile.js';
 import type { AgentContext, AgentOp, MonitorStatus, ResourceAgent } from './agent.js';
 import { AgentError } from './agent.js';
 
@@ -123,13 +124,31 @@ export class ServiceIpAgent implements ResourceAgent {
     this.#runner = o.runner ?? new ChildProcessRunner();
   }
 
+  /**
+   * One command per candidate interface. Aliasing: delete the service address from it.
+   * Replacement, on an interface with a boot address: only if the service address is there,
+   * put the boot address back unless it already is, then delete the service address; in
+   * that order, as release does (see the header): the interface never loses its last
+   * address, so the kernel keeps its routes. The boot added next to the service address
+   * becomes its secondary when they share a subnet, and deleting a primary deletes its
+   * secondaries unless promote_secondaries is set: the command sets it, as #remove does.
+   */
   haltCommands(): readonly string[] {
-    // Alias only: a replacement address would have to give its interface its boot address
-    // back, which is the agent's own careful work.
-    if (this.#ipat !== 'alias' || this.#res.ip === undefined) return [];
-    const ip = this.#res.ip.cidr.address.text;
-    const ns = this.#netns === undefined ? '' : `-n ${this.#netns} `;
-    return this.#candidates.map((c) => `ip ${ns}addr del ${ip} dev ${c.device} 2>/dev/null`);
+    if (this.#res.ip === undefined) return [];
+    const ip = this.#res.ip.cidr.address;
+    const ns = this.#netns === undefined ? '' : `-n ${shellQuote(this.#netns)} `;
+    return this.#candidates.map((c) => {
+      const dev = shellQuote(c.device);
+      const del = `ip ${ns}addr del ${ip.text} dev ${dev} 2>/dev/null`;
+      const boot = c.address;
+      if (this.#ipat === 'alias' || boot === undefined) return del;
+      const has = (a: IpAddress): string =>
+        `[ -n "$(ip ${ns}-o addr show dev ${dev} to ${a.text} 2>/dev/null)" ]`;
+      const promote =
+        ip.family === 4 ? `${commandLine(this.#sysctlArgv(c.device))} >/dev/null 2>&1; ` : '';
+      const restore = `${has(boot.address)} || ip ${ns}addr add ${formatCidr(boot)} dev ${dev} 2>/dev/null`;
+      return `if ${has(ip)}; then ${promote}${restore}; ${del}; fi`;
+    });
   }
 
   async start(ctx: AgentContext = {}): Promise<void> {
@@ -389,14 +408,16 @@ export class ServiceIpAgent implements ResourceAgent {
   }
 
   async #promoteSecondaries(op: AgentOp, dev: string, ctx: AgentContext): Promise<void> {
+    const argv = this.#sysctlArgv(dev);
+    const r = await this.#exec(op, argv, ctx);
+    if (r.exitCode !== 0) throw this.#failed(op, commandLine(argv), r);
+  }
+
+  /** Sets promote_secondaries on `dev` (in the namespace, if any). */
+  #sysctlArgv(dev: string): Argv {
     // The slash form, because a VLAN device name (eth0.100) contains the dot separator.
     const argv: Argv = ['sysctl', '-q', '-w', `net/ipv4/conf/${dev}/promote_secondaries=1`];
-    const r = await this.#exec(
-      op,
-      this.#netns === undefined ? argv : ['ip', 'netns', 'exec', this.#netns, ...argv],
-      ctx,
-    );
-    if (r.exitCode !== 0) throw this.#failed(op, argv.join(' '), r);
+    return this.#netns === undefined ? argv : ['ip', 'netns', 'exec', this.#netns, ...argv];
   }
 
   /** Gratuitous ARP; a failure is in the trace (onCommand) but does not fail the operation. */
@@ -719,7 +740,5 @@ function parseAddrJson(text: string): Map<string, Link> {
 
 /** A command line as a person would type it (arguments quoted only when they need it). */
 function commandLine(argv: Argv): string {
-  return argv
-    .map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
-    .join(' ');
+  return argv.map(shellQuote).join(' ');
 }
