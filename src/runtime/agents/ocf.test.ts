@@ -15,6 +15,7 @@ import type { OcfResource } from '../../core/config/model.js';
 import type { AgentCommand } from './agent.js';
 import { AgentError } from './agent.js';
 import { agentContract } from './contract.test-helper.js';
+import { assertNothingRan, HOSTILE, runHalt } from './halt.test-helper.js';
 import { DEFAULT_OCF_ROOT, OcfAgent } from './ocf.js';
 import type { OcfAgentOptions } from './ocf.js';
 import {
@@ -246,6 +247,17 @@ describe('OcfAgent', { skip: noAgents, timeout: 180_000 }, () => {
       assert.ok(stop.command.endsWith('/Dummy stop'));
     });
 
+    it("halt commands run the agent's stop: the resource is stopped, and running them again is harmless", async () => {
+      const a = new OcfAgent(ocf('dh', 'heartbeat:Dummy'), opts());
+      await a.start();
+      assert.equal((await a.monitor()).state, 'running');
+      await runHalt(a.haltCommands());
+      assert.equal((await a.monitor()).state, 'stopped');
+      assert.equal(existsSync(join(stateDir(), 'Dummy-dh.state')), false);
+      await runHalt(a.haltCommands());
+      assert.equal((await a.monitor()).state, 'stopped');
+    });
+
     it('validate: good parameters give no problems (meta-data and validate-all pass)', async () => {
       const seen: AgentCommand[] = [];
       const a = new OcfAgent(ocf('d3', 'heartbeat:Dummy', { fake: 'z' }), opts());
@@ -381,6 +393,48 @@ describe('OcfAgent', { skip: noAgents, timeout: 180_000 }, () => {
       await a.monitor();
       const monitorEnv = await readFile(join(rsctmp, 'env-monitor'), 'utf8');
       assert.match(monitorEnv, /^OCF_RESKEY_CRM_meta_interval=10000$/m);
+    });
+
+    it('halt commands give stop the same environment, quoted: hostile values arrive intact and nothing in them runs', async () => {
+      const cwd = join(tmp, 'halt-cwd');
+      await mkdir(cwd, { recursive: true });
+      const a = new OcfAgent(
+        ocf(`e-${HOSTILE}`, 'test:Exit', { rc: '0', evil: HOSTILE, empty: '' }),
+        opts(),
+      );
+      const envOf = async (action: string): Promise<Map<string, string>> =>
+        new Map(
+          (await readFile(join(rsctmp, `env-${action}`), 'utf8'))
+            .split('\n')
+            .filter((l) => l.includes('='))
+            .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+        );
+      await a.start();
+      await rm(join(rsctmp, 'env-stop'), { force: true });
+      await runHalt(a.haltCommands(), cwd);
+      const env = await envOf('stop');
+      assert.equal(env.get('OCF_RESKEY_evil'), HOSTILE);
+      assert.equal(env.get('OCF_RESKEY_empty'), '');
+      assert.equal(env.get('OCF_RESOURCE_INSTANCE'), `e-${HOSTILE}`);
+      assert.equal(env.get('OCF_ROOT'), root);
+      assert.equal(env.get('HA_RSCTMP'), rsctmp);
+      assert.equal(env.get('OCF_RESKEY_CRM_meta_timeout'), '20000');
+      assert.equal(env.get('OCF_RESKEY_CRM_meta_interval'), '0');
+      // The same variables as stop() passes (env -i: the script's own are not inherited).
+      assert.deepEqual([...env.keys()].sort(), [...(await envOf('start')).keys()].sort());
+      await assertNothingRan(cwd);
+    });
+
+    it('halt commands are bounded: a stop that hangs is killed with its process group', async () => {
+      const limits = { start: 300, stop: 300, monitor: 300 };
+      const a = new OcfAgent(ocf('s3', 'test:Sleepy', {}, limits), opts());
+      await rm(join(rsctmp, 'agent.pid'), { force: true });
+      await runHalt(a.haltCommands());
+      const agentPid = Number(await readFile(join(rsctmp, 'agent.pid'), 'utf8'));
+      const childPid = Number(await readFile(join(rsctmp, 'child.pid'), 'utf8'));
+      for (let i = 0; i < 100 && !(isGone(agentPid) && isGone(childPid)); i++) await sleep(20);
+      assert.ok(isGone(agentPid), `agent ${agentPid} still alive`);
+      assert.ok(isGone(childPid), `its child ${childPid} still alive`);
     });
 
     it('monitor maps 0 and 8 to running, 7 to stopped, the rest to failed with the reason', async () => {
@@ -614,6 +668,18 @@ describe('OcfAgent', { skip: noAgents, timeout: 180_000 }, () => {
           }),
           opts(),
         ),
+    });
+
+    it("halt commands run Filesystem's stop: the file system is unmounted", async () => {
+      const a = new OcfAgent(
+        ocf('fs3', 'heartbeat:Filesystem', { device: loop, directory: mnt, fstype: 'ext4' }),
+        opts(),
+      );
+      await a.start();
+      assert.equal(await mounted(), true);
+      await runHalt(a.haltCommands());
+      assert.equal((await a.monitor()).state, 'stopped');
+      assert.equal(await mounted(), false);
     });
 
     it('a missing device parameter: OCF_ERR_CONFIGURED, nothing mounted', async () => {

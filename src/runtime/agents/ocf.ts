@@ -18,9 +18,10 @@ import type { OcfResource } from '../../core/config/model.js';
 import { closest } from '../../core/config/suggest.js';
 import { HavenError } from '../../core/errors.js';
 import type { ProcessResult, ProcessRunner } from '../../core/ports/process.js';
+import { shellQuote } from '../keyfile.js';
 import { ChildProcessRunner } from '../process.js';
 import type { AgentContext, AgentOp, MonitorStatus, ResourceAgent } from './agent.js';
-import { AgentError } from './agent.js';
+import { AgentError, haltTimeout } from './agent.js';
 import { checkOcfParams, OcfMetadataError, parseOcfMetadata } from './ocf-metadata.js';
 import type { OcfMetadata } from './ocf-metadata.js';
 import { runForAgent } from './agent-exec.js';
@@ -131,6 +132,35 @@ export class OcfAgent implements ResourceAgent {
     // answer "not running" (7) instead, which is the state stop was asked for all the same.
     if (r.exitCode === 0 || r.exitCode === 7) return;
     throw this.#failure('stop', 'stop', r, this.#def.timeoutsMs.stop);
+  }
+
+  /**
+   * The agent's own `stop`, with exactly the environment stop() gives it (`env -i`: nothing
+   * of the dead man switch's own), bounded by the stop time limit, then SIGKILL after the
+   * kill grace. The OCF API makes stop of a stopped resource succeed, so it is harmless
+   * when the resource is not running. Parameter values (secrets too) are written into the
+   * halt script, which only root can read, as they are in the configuration.
+   */
+  haltCommands(): readonly string[] {
+    const limit = this.#def.timeoutsMs.stop;
+    let env: Record<string, string>;
+    try {
+      env = this.#env('stop', limit, 'stop');
+    } catch (error) {
+      // A parameter name that cannot be a variable: no action of this agent could ever run.
+      if (error instanceof AgentError) return [];
+      throw error;
+    }
+    const argv = [
+      'env',
+      '-i',
+      ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
+      ...this.#prefix,
+      this.#agentPath,
+      'stop',
+    ];
+    const bound = haltTimeout(limit, this.#killGraceMs);
+    return [`${bound} ${argv.map(shellQuote).join(' ')} >/dev/null 2>&1`];
   }
 
   async monitor(ctx: AgentContext = {}): Promise<MonitorStatus> {
@@ -378,8 +408,4 @@ function reasonOf(error: unknown): string {
   if (error instanceof AgentError) return error.details.reason;
   if (error instanceof HavenError || error instanceof Error) return error.message;
   return String(error);
-}
-
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
