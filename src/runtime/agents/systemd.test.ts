@@ -23,6 +23,7 @@ import type { SystemdResource } from '../../core/config/model.js';
 import type { AgentCommand } from './agent.js';
 import { AgentError } from './agent.js';
 import { agentContract } from './contract.test-helper.js';
+import { assertNothingRan, HOSTILE, runHalt } from './halt.test-helper.js';
 import { SYSTEMCTL_PATH, SystemdAgent } from './systemd.js';
 import type { SystemdAgentOptions } from './systemd.js';
 
@@ -195,6 +196,43 @@ describe(
         await readFile(join(S, 'calls'), 'utf8'),
         /--no-ask-password start -- web\.service/,
       );
+    });
+
+    it('halt commands stop the unit with systemctl stop (not kill), found on the PATH the agent uses', async () => {
+      const a = new SystemdAgent(unitDef('web', 'web.service'), opts());
+      await a.start();
+      assert.equal((await a.monitor()).state, 'running');
+      await rm(join(S, 'calls'), { force: true });
+      // The script's own PATH lacks the fake: the command must carry the agent's.
+      await runHalt(a.haltCommands());
+      assert.equal((await a.monitor()).state, 'stopped');
+      assert.equal(await stateOf('web.service'), 'inactive');
+      assert.match(
+        await readFile(join(S, 'calls'), 'utf8'),
+        /^--no-pager --no-ask-password stop -- web\.service$/m,
+      );
+      // Stopping a stopped unit is harmless.
+      await runHalt(a.haltCommands());
+      assert.equal(await stateOf('web.service'), 'inactive');
+    });
+
+    it('halt commands quote the unit name: a hostile one is stopped and nothing in it runs', async () => {
+      const unit = `${HOSTILE}.service`;
+      const cwd = join(S, 'halt-cwd');
+      await mkdir(cwd, { recursive: true });
+      await writeFile(join(S, 'units', unit), 'ok\n');
+      try {
+        const a = new SystemdAgent(unitDef('evil', unit), opts());
+        await a.start();
+        assert.equal(await stateOf(unit), 'active');
+        await runHalt(a.haltCommands(), cwd);
+        assert.equal((await a.monitor()).state, 'stopped');
+        assert.equal(await stateOf(unit), 'inactive');
+        await assertNothingRan(cwd);
+      } finally {
+        // validate's suggestions read every unit file: do not leave this one for other tests.
+        await rm(join(S, 'units', unit), { force: true });
+      }
     });
 
     it("a failing start: the AgentError carries systemctl's words and where to look", async () => {

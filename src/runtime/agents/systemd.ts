@@ -11,9 +11,10 @@ import { formatPath } from '../../core/config/diagnostic.js';
 import type { SystemdResource } from '../../core/config/model.js';
 import { closest } from '../../core/config/suggest.js';
 import type { ProcessResult, ProcessRunner } from '../../core/ports/process.js';
+import { shellQuote } from '../keyfile.js';
 import { ChildProcessRunner } from '../process.js';
 import type { AgentContext, AgentOp, MonitorStatus, ResourceAgent } from './agent.js';
-import { AgentError } from './agent.js';
+import { AgentError, haltTimeout } from './agent.js';
 import { runForAgent } from './agent-exec.js';
 
 /** PATH for systemctl; also where the default `systemctl` is looked up. */
@@ -124,6 +125,31 @@ export class SystemdAgent implements ResourceAgent {
         `systemctl stop succeeded but ${unit} is ${state} right after; something started it again (a socket, a timer, a unit that Wants= it?)${this.#seeStatus()}`,
       );
     }
+  }
+
+  /**
+   * `systemctl stop`, as stop() runs it (same program, PATH and locale), bounded by the
+   * resource's time limit. Stop, not kill: systemd would restart a killed unit that has
+   * Restart= set, and stop also ends what the unit started outside its main process. If
+   * the limit kills systemctl, systemd goes on with the stop job by itself. A stopped unit
+   * stays stopped, so it is harmless when the unit is not running.
+   */
+  haltCommands(): readonly string[] {
+    const argv = [
+      'env',
+      '-i',
+      `PATH=${this.#path}`,
+      'LC_ALL=C',
+      'SYSTEMD_COLORS=0',
+      this.#systemctl,
+      '--no-pager',
+      '--no-ask-password',
+      'stop',
+      '--',
+      this.#def.unit,
+    ];
+    const bound = haltTimeout(this.#def.timeoutMs, this.#killGraceMs);
+    return [`${bound} ${argv.map(shellQuote).join(' ')} >/dev/null 2>&1`];
   }
 
   async monitor(ctx: AgentContext = {}): Promise<MonitorStatus> {
@@ -313,8 +339,4 @@ function lastLines(text: string): string {
     .filter((l) => l !== '');
   const tail = lines.slice(-3).join(' | ');
   return tail.length > 400 ? `...${tail.slice(-400)}` : tail;
-}
-
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
