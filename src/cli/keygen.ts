@@ -3,7 +3,8 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { errnoOf } from '../core/errors.js';
-import { KEY_BYTES, shellQuote, writeKeyFile } from '../runtime/keyfile.js';
+import { KEY_BYTES, writeKeyFile } from '../runtime/keyfile.js';
+import { shellQuote } from '../runtime/shell-quote.js';
 import { KeyFileExistsError, KeyFileIoError } from '../runtime/keyfile-errors.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';

@@ -21,9 +21,9 @@ import {
   generateKey,
   parseKey,
   readKeyFile,
-  shellQuote,
   writeKeyFile,
 } from './keyfile.js';
+import { shellQuote } from './shell-quote.js';
 import {
   KeyFileExistsError,
   KeyFileInsecureError,

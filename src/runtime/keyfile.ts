@@ -16,6 +16,7 @@ import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/prom
 import { basename, dirname, join } from 'node:path';
 import { errnoOf } from '../core/errors.js';
 import { MIN_KEY_BYTES } from './hmac.js';
+import { shellQuote } from './shell-quote.js';
 import {
   KeyFileExistsError,
   KeyFileInsecureError,
@@ -264,9 +265,4 @@ async function syncDirectory(directory: string): Promise<void> {
 
 function octal(mode: number): string {
   return `0${mode.toString(8).padStart(3, '0')}`;
-}
-
-/** `path` as one word for a shell command the operator can paste. */
-export function shellQuote(path: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { ProcessAbortedError } from '../../core/errors.js';
 import type { Argv, ProcessResult, ProcessRunner, ShellCommand } from '../../core/ports/process.js';
 import { AgentError, type AgentCommand, type AgentContext, type AgentOp } from './agent.js';
+import { shellQuote } from '../shell-quote.js';
 
 /** The PATH commands get when the caller's environment does not set one. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -130,9 +131,4 @@ export function formatMs(ms: number): string {
 export function commandLine(command: Argv | ShellCommand): string {
   if ('shell' in command) return command.shell;
   return command.map(shellQuote).join(' ');
-}
-
-function shellQuote(arg: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(arg)) return arg;
-  return `'${arg.replaceAll("'", `'\\''`)}'`;
 }

@@ -35,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilesystemResource } from '../../core/config/model.js';
 import type { Argv, ProcessResult, ProcessRunner } from '../../core/ports/process.js';
-import { shellQuote } from '../keyfile.js';
+import { shellQuote } from '../shell-quote.js';
 import { ChildProcessRunner } from '../process.js';
 import {
   AgentError,

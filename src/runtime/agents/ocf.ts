@@ -18,7 +18,7 @@ import type { OcfResource } from '../../core/config/model.js';
 import { closest } from '../../core/config/suggest.js';
 import { HavenError } from '../../core/errors.js';
 import type { ProcessResult, ProcessRunner } from '../../core/ports/process.js';
-import { shellQuote } from '../keyfile.js';
+import { shellQuote } from '../shell-quote.js';
 import { ChildProcessRunner } from '../process.js';
 import type { AgentContext, AgentOp, MonitorStatus, ResourceAgent } from './agent.js';
 import { AgentError, haltTimeout } from './agent.js';

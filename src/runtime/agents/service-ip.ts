@@ -31,7 +31,7 @@ import type {
 } from '../../core/config/model.js';
 import type { Argv, ProcessResult, ProcessRunner } from '../../core/ports/process.js';
 import { ChildProcessRunner } from '../process.js';
-import { shellQuote } from '../keyfile.js';
+import { shellQuote } from '../shell-quote.js';
 import type { AgentContext, AgentOp, MonitorStatus, ResourceAgent } from './agent.js';
 import { AgentError } from './agent.js';
 

@@ -11,7 +11,7 @@ import { formatPath } from '../../core/config/diagnostic.js';
 import type { SystemdResource } from '../../core/config/model.js';
 import { closest } from '../../core/config/suggest.js';
 import type { ProcessResult, ProcessRunner } from '../../core/ports/process.js';
-import { shellQuote } from '../keyfile.js';
+import { shellQuote } from '../shell-quote.js';
 import { ChildProcessRunner } from '../process.js';
 import type { AgentContext, AgentOp, MonitorStatus, ResourceAgent } from './agent.js';
 import { AgentError, haltTimeout } from './agent.js';
