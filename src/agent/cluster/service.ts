@@ -6,7 +6,7 @@
 // One input at a time: every input runs the pure step to completion, and the effects it returns
 // start asynchronous work whose completion is a later input. Nothing here decides anything.
 
-import { BUILTIN_SCRIPTS, userCommandProblem } from '../../core/events/builtin.js';
+import { userCommandProblem } from '../../core/events/builtin.js';
 import type { ClusterConfig } from '../../core/config/model.js';
 import type { NodeEffect, NodeInput, NodeNo, OperatorRequest } from '../../core/cluster/node.js';
 import type { EventId } from '../../core/group/agreement.js';
@@ -88,6 +88,23 @@ export const LIVENESS_SETTLE_MS = 300;
 const MAX_OUTPUT_BYTES = 64 * 1024;
 /** The command line a built-in event script starts with (GroupConfig.scriptRunner's default). */
 const BUILTIN_SCRIPT = 'haven-event ';
+
+/**
+ * What one of Haven's own event scripts prints and returns. They move nothing themselves
+ * (resource groups move through the resources effects, at the program's barriers): they mark
+ * the step in the trace. A name that is not one of them (a user program's command without a /,
+ * which verify refuses) fails: it must not pass for a script that did its work.
+ */
+export function builtinScriptOutcome(script: string): {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+} {
+  const problem = userCommandProblem(script);
+  return problem === undefined
+    ? { exitCode: 0, stdout: `built-in ${script}: done\n`, stderr: '' }
+    : { exitCode: 127, stdout: '', stderr: `haven: ${problem}\n` };
+}
 
 interface OpenEvent {
   readonly serial: number;
@@ -376,21 +393,9 @@ export class ClusterService {
       });
     };
     if (e.command.startsWith(BUILTIN_SCRIPT)) {
-      // Haven's own event scripts move nothing themselves (resource groups move through the
-      // resources effects, at the program's barriers): they mark the step in the trace.
-      // A user program's command without a / would land here too (verify refuses it): it must
-      // fail, not pass for a script that did its work.
-      const script = e.command.slice(BUILTIN_SCRIPT.length);
-      const known = BUILTIN_SCRIPTS.includes(script.trim().split(/\s+/)[0] ?? '');
+      const outcome = builtinScriptOutcome(e.command.slice(BUILTIN_SCRIPT.length));
       queueMicrotask(() => {
-        done({
-          exitCode: known ? 0 : 127,
-          signal: null,
-          timedOut: false,
-          stdout: known ? `built-in ${script}: done\n` : '',
-          stderr: known ? '' : `haven: ${userCommandProblem(script) ?? script}\n`,
-          durationMs: 0,
-        });
+        done({ ...outcome, signal: null, timedOut: false, durationMs: 0 });
       });
       return;
     }
