@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../core/config/diagnostic.js';
-import { baseYaml } from '../core/config/fixtures.test-helper.js';
+import { yamlWithProgramFile } from '../core/config/fixtures.test-helper.js';
 import { loadClusterFile } from './cluster-file.js';
 
 describe('loadClusterFile', () => {
@@ -18,19 +18,7 @@ describe('loadClusterFile', () => {
 
   const definition = async (programFile: string): Promise<string> => {
     const file = join(dir, 'cluster.yaml');
-    await writeFile(
-      file,
-      baseYaml() +
-        [
-          'userEvents:',
-          '  - name: tmp_full',
-          '    resourceVariable: fs.used_percent',
-          '    instance: { mount: /tmp }',
-          '    predicate: X > 90',
-          `    programFile: ${programFile}`,
-          '',
-        ].join('\n'),
-    );
+    await writeFile(file, yamlWithProgramFile(programFile));
     return file;
   };
 

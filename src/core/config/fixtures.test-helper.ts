@@ -34,3 +34,19 @@ export function baseDefinition(): Record<string, unknown> {
 export function baseYaml(): string {
   return stringify(baseDefinition());
 }
+
+/** The base definition with one user event (tmp_full) whose program is in `programFile`. */
+export function yamlWithProgramFile(programFile: string): string {
+  return (
+    baseYaml() +
+    [
+      'userEvents:',
+      '  - name: tmp_full',
+      '    resourceVariable: fs.used_percent',
+      '    instance: { mount: /tmp }',
+      '    predicate: X > 90',
+      `    programFile: ${programFile}`,
+      '',
+    ].join('\n')
+  );
+}

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseClusterDefinition, programFilesOf } from './load.js';
 import { formatDiagnostic } from './diagnostic.js';
-import { baseYaml } from './fixtures.test-helper.js';
+import { baseYaml, yamlWithProgramFile } from './fixtures.test-helper.js';
 
 const load = (text: string) => parseClusterDefinition(text, 'c.yaml', { verify: false });
 const codes = (text: string) => load(text).diagnostics.map((d) => d.code);
@@ -129,17 +129,7 @@ describe('parseClusterDefinition', () => {
 });
 
 describe('parseClusterDefinition with program files', () => {
-  const withUserEvent = (): string =>
-    baseYaml() +
-    [
-      'userEvents:',
-      '  - name: tmp_full',
-      '    resourceVariable: fs.used_percent',
-      '    instance: { mount: /tmp }',
-      '    predicate: X > 90',
-      '    programFile: /etc/haven/tmp_full.rp',
-      '',
-    ].join('\n');
+  const withUserEvent = (): string => yamlWithProgramFile('/etc/haven/tmp_full.rp');
   const line = (text: string, needle: string): number =>
     text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
