@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { builtinScriptOutcome } from './service.js';
+import { commandOf } from './service.js';
 
-describe("Haven's own event scripts", () => {
-  it('mark the step done for an event script with its arguments', () => {
-    assert.deepEqual(builtinScriptOutcome('node_down graceful'), {
-      exitCode: 0,
-      stdout: 'built-in node_down graceful: done\n',
-      stderr: '',
+describe('the command a run effect stands for', () => {
+  it("is one of Haven's own event scripts, with its arguments", () => {
+    assert.deepEqual(commandOf('haven-event node_down graceful'), {
+      builtin: 'node_down graceful',
     });
   });
 
-  it('fail a name that is not one of them, saying a full path is needed', () => {
-    const r = builtinScriptOutcome('logger var_full');
-    assert.equal(r.exitCode, 127);
-    assert.equal(r.stdout, '');
-    assert.match(r.stderr, /"logger" is neither a full path nor one of Haven's event scripts/);
+  it("is the administrator's command found through PATH when the name is not an event script", () => {
+    assert.deepEqual(commandOf('haven-event logger var_full'), { shell: 'logger var_full' });
+  });
+
+  it('is the command itself when it has a path', () => {
+    assert.deepEqual(commandOf('/usr/bin/logger x'), { shell: '/usr/bin/logger x' });
   });
 });

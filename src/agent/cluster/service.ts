@@ -6,7 +6,7 @@
 // One input at a time: every input runs the pure step to completion, and the effects it returns
 // start asynchronous work whose completion is a later input. Nothing here decides anything.
 
-import { userCommandProblem } from '../../core/events/builtin.js';
+import { isEventScriptCommand } from '../../core/events/builtin.js';
 import type { ClusterConfig } from '../../core/config/model.js';
 import type { NodeEffect, NodeInput, NodeNo, OperatorRequest } from '../../core/cluster/node.js';
 import type { EventId } from '../../core/group/agreement.js';
@@ -90,20 +90,17 @@ const MAX_OUTPUT_BYTES = 64 * 1024;
 const BUILTIN_SCRIPT = 'haven-event ';
 
 /**
- * What one of Haven's own event scripts prints and returns. They move nothing themselves
- * (resource groups move through the resources effects, at the program's barriers): they mark
- * the step in the trace. A name that is not one of them (a user program's command without a /,
- * which verify refuses) fails: it must not pass for a script that did its work.
+ * The command a run effect's command stands for. The core gives every command whose first word
+ * has no / to the script runner (`haven-event node_up`, the reference's rule); one of Haven's own
+ * event scripts is 'builtin' (they move nothing themselves: resource groups move through the
+ * resources effects, at the program's barriers, and the script marks the step in the trace). Any
+ * other name is the administrator's command found through PATH (verify warns about those), run
+ * with /bin/sh like every command.
  */
-export function builtinScriptOutcome(script: string): {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-} {
-  const problem = userCommandProblem(script);
-  return problem === undefined
-    ? { exitCode: 0, stdout: `built-in ${script}: done\n`, stderr: '' }
-    : { exitCode: 127, stdout: '', stderr: `haven: ${problem}\n` };
+export function commandOf(command: string): { builtin: string } | { shell: string } {
+  if (!command.startsWith(BUILTIN_SCRIPT)) return { shell: command };
+  const script = command.slice(BUILTIN_SCRIPT.length);
+  return isEventScriptCommand(script) ? { builtin: script } : { shell: script };
 }
 
 interface OpenEvent {
@@ -358,7 +355,9 @@ export class ClusterService {
     const eventId = this.#eventId() ?? e.env['EVENT_ID'] ?? '';
     const step = e.env['EVENT_STEP'] === undefined ? undefined : Number(e.env['EVENT_STEP']) - 1;
     const role = (e.role ?? 'step') as 'step';
-    const line = [e.command, ...(e.args ?? [])].join(' ');
+    const command = commandOf(e.command);
+    // The trace shows what runs: `haven-event node_up`, or the administrator's command itself.
+    const line = ['builtin' in command ? e.command : command.shell, ...(e.args ?? [])].join(' ');
     const startedAtMs = this.#o.clock.wallMs();
     this.#o.logs.event({ type: 'command-start', eventId, role, step, command: line });
     const done = (r: {
@@ -392,17 +391,23 @@ export class ClusterService {
         output: `${r.stdout}${r.stderr}`.slice(-4096),
       });
     };
-    if (e.command.startsWith(BUILTIN_SCRIPT)) {
-      const outcome = builtinScriptOutcome(e.command.slice(BUILTIN_SCRIPT.length));
+    if ('builtin' in command) {
       queueMicrotask(() => {
-        done({ ...outcome, signal: null, timedOut: false, durationMs: 0 });
+        done({
+          exitCode: 0,
+          signal: null,
+          timedOut: false,
+          stdout: `built-in ${command.builtin}: done\n`,
+          stderr: '',
+          durationMs: 0,
+        });
       });
       return;
     }
     this.#runs.set(e.runId, { command: line, startedAtMs });
     this.#o.runner
       .run({
-        command: ['/bin/sh', '-c', e.command, 'sh', ...(e.args ?? [])],
+        command: ['/bin/sh', '-c', command.shell, 'sh', ...(e.args ?? [])],
         env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...e.env },
         cwd: '/',
         timeoutMs: e.timeoutMs,

@@ -179,19 +179,22 @@ describe('parseClusterDefinition with program files', () => {
     assert.equal(r.config?.userEvents[0]?.program, undefined);
   });
 
-  it("refuses a file's command that is neither a path nor an event script, at its line", () => {
+  it("warns about a file's command found through PATH at its line, as verify does inline", () => {
     const programFiles = new Map([
       [
         '/etc/haven/tmp_full.rp',
-        { text: 'event "/bin/true" 0 NULL\nall "logger tmp full" X NULL\n' },
+        {
+          text: 'event "/bin/true" 0 NULL\nall "logger tmp full" X NULL\nall "node_up_complete" X NULL\n',
+        },
       ],
     ]);
     const r = parseClusterDefinition(withUserEvent(), 'c.yaml', { programFiles, verify: false });
-    assert.equal(r.ok, false);
-    const d = r.diagnostics.find((x) => x.code === 'user-event-command-not-a-path');
-    assert.ok(d, r.diagnostics.map(formatDiagnostic).join('\n'));
-    assert.equal(d.file, '/etc/haven/tmp_full.rp');
-    assert.equal(d.line, 2);
-    assert.match(d.message, /"logger" is neither a full path nor one of Haven's event scripts/);
+    assert.ok(r.ok, r.diagnostics.map(formatDiagnostic).join('\n'));
+    const found = r.diagnostics.filter((x) => x.code === 'command-relative-path');
+    assert.equal(found.length, 1, r.diagnostics.map(formatDiagnostic).join('\n'));
+    assert.equal(found[0]?.file, '/etc/haven/tmp_full.rp');
+    assert.equal(found[0]?.line, 2);
+    assert.match(found[0]?.message ?? '', /step 2 of user event tmp_full runs "logger"/);
+    assert.equal(r.config?.userEvents[0]?.program?.length, 3);
   });
 });

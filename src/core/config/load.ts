@@ -18,7 +18,8 @@ import { didYouMean } from './suggest.js';
 import { knownKeysAt } from './schema-walk.js';
 import { verifyConfig } from './verify/index.js';
 import { parseRecoveryProgram } from '../events/program.js';
-import { userCommandProblem } from '../events/builtin.js';
+import { isEventScriptCommand } from '../events/builtin.js';
+import { relativeCommand } from './verify/commands.js';
 
 /** A cluster file larger than this is refused before parsing. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -345,8 +346,9 @@ function withProgramFiles(
   const findings: Finding[] = [];
   const diagnostics: Diagnostic[] = [];
   const userEvents = config.userEvents.map((u) => {
-    if (u.programFile === undefined || u.program !== undefined) return u;
-    const got = texts.get(u.programFile);
+    const file = u.programFile;
+    if (file === undefined || u.program !== undefined) return u;
+    const got = texts.get(file);
     if (got === undefined) return u;
     if ('error' in got) {
       findings.push({
@@ -358,28 +360,16 @@ function withProgramFiles(
       });
       return u;
     }
-    const r = parseRecoveryProgram(got.text, u.programFile);
+    const r = parseRecoveryProgram(got.text, file);
     diagnostics.push(...r.diagnostics);
     if (!r.ok) return u;
-    const file = u.programFile;
-    const wrong = r.program.flatMap((step, i): Diagnostic[] => {
-      const problem = step.type === 'command' ? userCommandProblem(step.run) : undefined;
-      if (problem === undefined) return [];
-      return [
-        {
-          severity: 'error',
-          code: 'user-event-command-not-a-path',
-          path: [],
-          message: `user event ${u.name}: ${problem}`,
-          hint: 'write the command with its full path, e.g. /usr/bin/logger',
-          file,
-          line: r.lines[i] ?? 1,
-          column: 1,
-        },
-      ];
+    // The warnings verify gives an inline program's commands, at the file's lines.
+    r.program.forEach((step, n) => {
+      if (step.type !== 'command' || isEventScriptCommand(step.run)) return;
+      const f = relativeCommand(step.run, `step ${String(n + 1)} of user event ${u.name}`);
+      if (f) diagnostics.push({ ...f, path: [], file, line: r.lines[n] ?? 1, column: 1 });
     });
-    diagnostics.push(...wrong);
-    return wrong.length === 0 ? { ...u, program: r.program } : u;
+    return { ...u, program: r.program };
   });
   return { config: { ...config, userEvents }, findings, diagnostics };
 }

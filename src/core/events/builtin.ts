@@ -156,12 +156,11 @@ export const BUILTIN_SCRIPTS: readonly string[] = [
 ].sort();
 
 /**
- * Why a command of a user's recovery program cannot run, or undefined when it can: the
- * reference's rule (11.3.2) is that a command whose first word has no `/` names one of Haven's
- * event scripts, so a program of the user's own must give a full path.
+ * Whether a command names one of Haven's event scripts (node_up_complete, rg_move_acquire...):
+ * a first word without a `/` that is one of them, as in the reference (11.3.2). Any other
+ * command is the administrator's own, run with /bin/sh.
  */
-export function userCommandProblem(command: string): string | undefined {
+export function isEventScriptCommand(command: string): boolean {
   const e = parseEventScript(command);
-  if (e === undefined || BUILTIN_SCRIPTS.includes(e.script)) return undefined;
-  return `"${e.script}" is neither a full path nor one of Haven's event scripts: a command without a / names an event script (${BUILTIN_SCRIPTS.slice(0, 3).join(', ')}...)`;
+  return e !== undefined && BUILTIN_SCRIPTS.includes(e.script);
 }

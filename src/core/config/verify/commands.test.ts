@@ -52,12 +52,8 @@ describe('commands: absolute paths', () => {
     const r = verify(text);
     r.expect('command-relative-path', { path: 'resources.applications[0].monitors[0].command' });
     r.expect('command-relative-path', { path: 'events.node_down.notify' });
-    // A user program's command without a / names an event script: an error of its own.
-    r.expect('user-event-command-not-a-path', {
-      path: 'userEvents[0].program[2].run',
-      line: lineOf(text, 'run: logger var_full'),
-    });
-    r.expectOnly('command-relative-path', 'command-relative-path', 'user-event-command-not-a-path');
+    r.expect('command-relative-path', { path: 'userEvents[0].program[2].run' });
+    r.expectOnly('command-relative-path', 'command-relative-path', 'command-relative-path');
   });
 
   it('accepts shell builtins, which need no PATH', () => {

@@ -17,7 +17,7 @@
 import type { Finding, Path } from '../diagnostic.js';
 import { formatDuration } from '../duration.js';
 import type { ClusterConfig, MonitorDef } from '../model.js';
-import { userCommandProblem } from '../../events/builtin.js';
+import { isEventScriptCommand } from '../../events/builtin.js';
 
 const BUILTINS = new Set([
   ':',
@@ -107,8 +107,8 @@ function commandsOf(config: ClusterConfig): CommandUse[] {
   }
   for (const u of config.userEvents) {
     u.program?.forEach((step, i) => {
-      // A step without a / names an event script: user-events.ts reports one that is not.
-      if (step.type === 'command' && userCommandProblem(step.run) === undefined) {
+      // One of Haven's event scripts is no command found through PATH.
+      if (step.type === 'command' && !isEventScriptCommand(step.run)) {
         add(step.run, [...u.at, 'program', i, 'run'], `step ${i + 1} of user event ${u.name}`);
       }
     });
@@ -176,19 +176,24 @@ function checkMonitor(app: string, m: MonitorDef): Finding[] {
   return out;
 }
 
+/** The warning for a command found through PATH (`what` says whose it is), if it is one. */
+export function relativeCommand(command: string, what: string): Omit<Finding, 'path'> | undefined {
+  const program = programOf(command);
+  if (program.startsWith('/') || BUILTINS.has(program)) return undefined;
+  return {
+    severity: 'warning',
+    code: 'command-relative-path',
+    message: `${what} runs "${program}", which is not an absolute path`,
+    expected: 'a command starting with an absolute path, e.g. /usr/local/sbin/app_start',
+    hint: 'use an absolute path: cluster events run with a minimal PATH',
+  };
+}
+
 export function checkCommands(config: ClusterConfig): Finding[] {
   const out: Finding[] = [];
   for (const { command, path, what } of commandsOf(config)) {
-    const program = programOf(command);
-    if (program.startsWith('/') || BUILTINS.has(program)) continue;
-    out.push({
-      severity: 'warning',
-      code: 'command-relative-path',
-      path,
-      message: `${what} runs "${program}", which is not an absolute path`,
-      expected: 'a command starting with an absolute path, e.g. /usr/local/sbin/app_start',
-      hint: 'use an absolute path: cluster events run with a minimal PATH',
-    });
+    const f = relativeCommand(command, what);
+    if (f) out.push({ ...f, path });
   }
   for (const r of config.resources) {
     if (r.kind === 'application') for (const m of r.monitors) out.push(...checkMonitor(r.name, m));

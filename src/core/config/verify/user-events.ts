@@ -19,7 +19,6 @@ import {
 } from '../../expr/index.js';
 import type { ResourceVariable } from '../../expr/index.js';
 import { lookup } from './lookup.js';
-import { userCommandProblem } from '../../events/builtin.js';
 
 /** Below this, sampling costs more than an event could win. */
 const MIN_SAMPLE_INTERVAL_MS = 1000;
@@ -56,16 +55,6 @@ function checkProgram(u: UserEventDef): Finding[] {
     });
   }
   steps.forEach((s, i) => {
-    const problem = s.type === 'command' ? userCommandProblem(s.run) : undefined;
-    if (problem !== undefined) {
-      out.push({
-        severity: 'error',
-        code: 'user-event-command-not-a-path',
-        path: [...u.at, 'program', i, 'run'],
-        message: `user event ${u.name}: ${problem}`,
-        hint: 'write the command with its full path, e.g. /usr/bin/logger',
-      });
-    }
     if (s.type !== 'barrier') return;
     if (i === 0) {
       out.push({
