@@ -192,9 +192,11 @@ describe('parseClusterDefinition with program files', () => {
     assert.ok(r.ok, r.diagnostics.map(formatDiagnostic).join('\n'));
     const found = r.diagnostics.filter((x) => x.code === 'command-relative-path');
     assert.equal(found.length, 1, r.diagnostics.map(formatDiagnostic).join('\n'));
-    assert.equal(found[0]?.file, '/etc/haven/tmp_full.rp');
-    assert.equal(found[0]?.line, 2);
-    assert.match(found[0]?.message ?? '', /step 2 of user event tmp_full runs "logger"/);
+    const [d] = found;
+    assert.ok(d);
+    assert.equal(d.file, '/etc/haven/tmp_full.rp');
+    assert.equal(d.line, 2);
+    assert.match(d.message, /step 2 of user event tmp_full runs "logger"/);
     assert.equal(r.config?.userEvents[0]?.program?.length, 3);
   });
 });
