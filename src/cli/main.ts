@@ -27,6 +27,7 @@ import {
   type LogKind,
 } from './logs.js';
 import { runAgent } from '../agent/agent.js';
+import { DEFAULT_TIEBREAKER_LEASE_MS, runTiebreaker } from './tiebreaker.js';
 import { Logger } from '../agent/log.js';
 import { stdoutIsJournal, withSyslogPrefix } from '../agent/logs/cluster-log.js';
 
@@ -45,6 +46,18 @@ function version(): string {
 function count(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number, 0 or more.');
   return Number(value);
+}
+
+/** A whole number in [min, max]. */
+function wholeIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max)
+      throw new InvalidArgumentError(
+        `expected a whole number from ${String(min)} to ${String(max)}.`,
+      );
+    return n;
+  };
 }
 
 const SOCKET_HELP = 'the agent\u2019s control socket';
@@ -165,6 +178,37 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
           process.stdout.write(l);
         };
         setCode(await runAgent(opts, new Logger(withSyslogPrefix(write, stdoutIsJournal()))));
+      },
+    );
+
+  program
+    .command('tiebreaker')
+    .description(
+      'Run the quorum server (quorum.tieBreaker type server) in the foreground, on a machine outside the cluster: of two halves holding half of the votes each, it grants one the quorum. UDP. SIGTERM stops it.',
+    )
+    .requiredOption('-c, --config <file>', 'the cluster definition', '/etc/haven/cluster.yaml')
+    .option('-k, --key <file>', 'the cluster key file', '/etc/haven/cluster.key')
+    .option('--listen <address>', 'the address to listen on (default quorum.tieBreaker.address)')
+    .option('--port <n>', 'the UDP port (default quorum.tieBreaker.port)', wholeIn(1, 65535))
+    .addOption(
+      new Option('--lease-ms <ms>', 'grant length and quiet time after a start (tests)')
+        .argParser(wholeIn(1, 3_600_000))
+        .default(DEFAULT_TIEBREAKER_LEASE_MS)
+        .hideHelp(),
+    )
+    .action(
+      async (opts: {
+        config: string;
+        key: string;
+        listen?: string;
+        port?: number;
+        leaseMs: number;
+      }) => {
+        const write = (l: string): void => {
+          process.stdout.write(l);
+        };
+        const log = new Logger(withSyslogPrefix(write, stdoutIsJournal()));
+        setCode(await untilInterrupted((signal) => runTiebreaker(opts, log, signal)));
       },
     );
 
