@@ -25,6 +25,8 @@ import type { ClusterStatusReply, OperatorReply } from './control/api.js';
 import { groupConfigOf, nodeNames } from './cluster/group-config.js';
 import { GroupTransport } from './cluster/transport.js';
 import { ClusterService } from './cluster/service.js';
+import { createTiebreaker } from './cluster/tiebreaker.js';
+import { UdpTransport } from '../runtime/udp.js';
 import { ResourceManager } from './cluster/resources.js';
 import { parseGroupMessage } from './cluster/messages.js';
 import { DeadManSwitch } from './cluster/deadman.js';
@@ -118,13 +120,14 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   /** Peers topology services reported down (every path silent). */
   const downNodes = new Set<string>();
   const service: { current?: ClusterService } = {};
+  const mac = new HmacSha256Authenticator(key);
   let transport: GroupTransport;
   try {
     transport = await GroupTransport.start({
       config,
       self,
       incarnation,
-      mac: new HmacSha256Authenticator(key),
+      mac,
       onMessage: (from, body) => service.current?.message(from, body),
       onError: (e) => {
         if (rateLimited('transport')) log.warn('group services socket error', { error: e.message });
@@ -149,9 +152,21 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
       void deadman.update(commands);
     },
   });
+  const groupConfig = groupConfigOf(config);
+  const tiebreaker = createTiebreaker({
+    config,
+    self,
+    incarnation,
+    mac,
+    leaseMs: groupConfig.tieBreaker?.leaseMs ?? 0,
+    logger: log,
+    timers: new SystemTimers(),
+    transport: new UdpTransport(),
+  });
   const clusterService = new ClusterService({
     config,
-    groupConfig: groupConfigOf(config),
+    groupConfig,
+    tiebreaker,
     self,
     incarnation: Number(incarnation),
     send: (to, msg) => {
@@ -552,6 +567,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   await control.stop();
   await heartbeat.stop();
   await transport.close();
+  await tiebreaker.close();
   mainLoop.stop();
   logs.clusterLog.log('info', 'agent stopped', { code });
   await logs.close();

@@ -35,6 +35,7 @@ import type {
   PastEvent,
 } from '../control/api.js';
 import { nodeNames, type NodeNames } from './group-config.js';
+import type { Tiebreaker } from './tiebreaker.js';
 import { FALLBACK_TIMER } from '../../core/group/policy-planner.js';
 import { nextFallbackTime, type NodeFacts } from '../../core/placement/index.js';
 
@@ -80,7 +81,19 @@ export interface ClusterServiceOptions {
   readonly timers: Timers;
   /** Cluster services stopped (after an operator stop): the agent exits. */
   readonly onExit: () => void;
+  /** Asked when this node leads a view holding exactly half of the votes. @default denies */
+  readonly tiebreaker?: Tiebreaker;
 }
+
+/** Without a tie-breaker, a tie never has quorum. */
+const NO_TIEBREAKER: Tiebreaker = {
+  ask: (_requestId, answer) => {
+    queueMicrotask(() => {
+      answer(false);
+    });
+  },
+  close: () => Promise.resolve(),
+};
 
 const MAX_PAST_EVENTS = 50;
 /** How long a peer's death waits for the other survivors to see it too (see peer()). */
@@ -307,13 +320,13 @@ export class ClusterService {
       case 'holding':
         this.#o.resources.holding(this.#state.held);
         return;
-      case 'tiebreak':
-        // The disk and server tie-breakers are not built yet: a tie never has quorum.
-        this.#o.logger.warn('tie-breaker asked, but none is available in this version: denied');
-        queueMicrotask(() => {
-          this.#input({ type: 'tiebreak-result', requestId: e.requestId, granted: false });
+      case 'tiebreak': {
+        const requestId = e.requestId;
+        (this.#o.tiebreaker ?? NO_TIEBREAKER).ask(requestId, (granted) => {
+          this.#input({ type: 'tiebreak-result', requestId, granted });
         });
         return;
+      }
       case 'log': {
         const level = e.level;
         this.#o.logger[level](e.msg, e.fields ? { ...e.fields } : {});
