@@ -740,7 +740,12 @@ const quorumSchema = z
             .strictObject({
               type: z.literal('server').meta(d('A quorum server.')),
               address: ipOrCidrSchema.meta(d('The quorum server address, outside the cluster.')),
-              port: z.int().min(1).max(65535).default(6541).meta(d('Its TCP port.')),
+              port: z
+                .int()
+                .min(1)
+                .max(65535)
+                .default(6541)
+                .meta(d('Its UDP port (haven tiebreaker listens there).')),
             })
             .meta(
               d(
