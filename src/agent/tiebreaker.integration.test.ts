@@ -147,6 +147,7 @@ describe('quorum server with real agents', { timeout: 240_000 }, () => {
     const s = await status('n2');
     assert.deepEqual(s.cm.view?.members, ['n2']);
     assert.equal(s.cm.quorum, 'tie');
+    assert.equal(s.cm.hasQuorum, true, 'the survivor holds the grant');
     const g = await until('rg_web online on n2', async () => {
       const x = await rg('n2');
       return x.states['n2'] === 'online' ? x : null;
@@ -183,6 +184,7 @@ describe('quorum server with real agents', { timeout: 240_000 }, () => {
     );
     // And it stays so: several more questions (every 2.5 s) go unanswered.
     await sleep(6000);
+    assert.equal((await status('n2')).cm.hasQuorum, false);
     assert.equal(await served(), null);
     assert.equal((await rg('n2')).states['n2'], 'offline');
     assert.ok(

@@ -88,6 +88,7 @@ export const STATUS: ClusterStatusReply = {
     state: 'stable',
     view: { epoch: '4.2', members: ['node1', 'node2'] },
     quorum: 'majority',
+    hasQuorum: true,
     stopping: false,
   },
   nodes: [

@@ -27,7 +27,8 @@ import {
   type LogKind,
 } from './logs.js';
 import { runAgent } from '../agent/agent.js';
-import { DEFAULT_TIEBREAKER_LEASE_MS, runTiebreaker } from './tiebreaker.js';
+import { runTiebreaker } from './tiebreaker.js';
+import { TIEBREAKER_LEASE_MS } from '../agent/cluster/group-config.js';
 import { Logger } from '../agent/log.js';
 import { stdoutIsJournal, withSyslogPrefix } from '../agent/logs/cluster-log.js';
 
@@ -193,7 +194,7 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     .addOption(
       new Option('--lease-ms <ms>', 'grant length and quiet time after a start (tests)')
         .argParser(wholeIn(1, 3_600_000))
-        .default(DEFAULT_TIEBREAKER_LEASE_MS)
+        .default(TIEBREAKER_LEASE_MS)
         .hideHelp(),
     )
     .action(

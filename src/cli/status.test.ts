@@ -74,7 +74,7 @@ describe('haven status', () => {
   it('says when there is no view yet, and when cluster services are stopped here', () => {
     const s: ClusterStatusReply = {
       ...STATUS,
-      cm: { state: 'stopped', view: null, quorum: null, stopping: false },
+      cm: { state: 'stopped', view: null, quorum: null, hasQuorum: false, stopping: false },
       groups: [],
       errors: [],
     };
@@ -83,6 +83,24 @@ describe('haven status', () => {
     assert.match(line(lines, /^View:/), /none yet/);
     assert.match(line(lines, /^Quorum:/), /unknown \(no view yet\)/);
     assert.ok(lines.includes('No resource groups are configured.'));
+  });
+
+  it('says whether a half of the cluster holds the tie-breaker', () => {
+    const tie = (hasQuorum: boolean): string =>
+      line(
+        renderClusterStatus({
+          ...STATUS,
+          cm: {
+            ...STATUS.cm,
+            view: { epoch: '5.2', members: ['node2'] },
+            quorum: 'tie',
+            hasQuorum,
+          },
+        }),
+        /^Quorum:/,
+      );
+    assert.match(tie(true), /tie \(1 of 3 nodes\): half, with the tie-breaker's grant$/);
+    assert.match(tie(false), /tie \(1 of 3 nodes\): half, NO QUORUM without the tie-breaker$/);
   });
 
   it('asks the agent over its socket and prints the rendering', async () => {

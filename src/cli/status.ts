@@ -58,7 +58,10 @@ function quorumLine(s: ClusterStatusReply): string {
   const view = s.cm.view;
   if (q === null || view === null) return 'unknown (no view yet)';
   const count = `${view.members.length} of ${s.nodes.length} nodes`;
-  if (q === 'tie') return `tie (${count}: half the cluster; the tie-breaker decides)`;
+  if (q === 'tie')
+    return s.cm.hasQuorum
+      ? `tie (${count}): half, with the tie-breaker's grant`
+      : `tie (${count}): half, NO QUORUM without the tie-breaker`;
   return `${q} (${count})`;
 }
 

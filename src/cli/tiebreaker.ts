@@ -12,9 +12,7 @@ import { HmacSha256Authenticator } from '../runtime/hmac.js';
 import { readKeyFile } from '../runtime/keyfile.js';
 import { TiebreakerServer } from '../runtime/tiebreaker-server.js';
 import { UdpTransport } from '../runtime/udp.js';
-
-/** The lease the agents believe (GroupConfig.tieBreaker.leaseMs in agent/cluster/group-config.ts). */
-export const DEFAULT_TIEBREAKER_LEASE_MS = 10_000;
+import { TIEBREAKER_LEASE_MS } from '../agent/cluster/group-config.js';
 
 export interface TiebreakerOptions {
   readonly config: string;
@@ -23,7 +21,7 @@ export interface TiebreakerOptions {
   readonly listen?: string | undefined;
   /** @default quorum.tieBreaker.port */
   readonly port?: number | undefined;
-  /** How long a grant runs, and the quiet time after a start. @default DEFAULT_TIEBREAKER_LEASE_MS */
+  /** How long a grant runs, and the quiet time after a start. @default TIEBREAKER_LEASE_MS */
   readonly leaseMs?: number | undefined;
 }
 
@@ -66,7 +64,7 @@ export async function runTiebreaker(
     server = await TiebreakerServer.start({
       clusterId: config.cluster.id,
       nodes: new Set(config.nodes.map((n) => n.id)),
-      leaseMs: o.leaseMs ?? DEFAULT_TIEBREAKER_LEASE_MS,
+      leaseMs: o.leaseMs ?? TIEBREAKER_LEASE_MS,
       address,
       port: o.port ?? tb.port,
       mac: new HmacSha256Authenticator(key),

@@ -19,6 +19,11 @@ export const LEASE_MS = 1500;
  * came before the others noticed it was gone).
  */
 export const TAKEOVER_DELAY_MS = LEASE_MS;
+/**
+ * How long a tie-breaker grant is believed, from when it was asked for; the quorum server
+ * (`haven tiebreaker`) grants for as long, from the request's arrival.
+ */
+export const TIEBREAKER_LEASE_MS = 10_000;
 /** Events are voted on once nothing new has arrived for this long (several detections at once). */
 export const SETTLE_MS = 100;
 /**
@@ -69,7 +74,7 @@ export function groupConfigOf(config: ClusterConfig, planner?: Planner): GroupCo
     takeoverDelayMs: TAKEOVER_DELAY_MS,
     lease: { leaseMs: LEASE_MS, renewMs: LEASE_MS / 4 },
     noQuorumAction: config.quorum.noQuorumAction,
-    ...(tie ? { tieBreaker: { leaseMs: 10_000 } } : {}),
+    ...(tie ? { tieBreaker: { leaseMs: TIEBREAKER_LEASE_MS } } : {}),
     planner: planner ?? policyPlanner(config),
   };
 }

@@ -17,6 +17,7 @@ import {
   createGroupNode,
   groupNodeMachine,
   groupStates,
+  hasQuorum,
   type GroupConfig,
   type GroupMessage,
   type GroupNodeState,
@@ -602,6 +603,7 @@ export class ClusterService {
           }
         : null,
       quorum: s.quorum,
+      hasQuorum: hasQuorum(s, this.#o.clock.monotonicMs()),
       stopping: s.stopping !== null,
     };
   }

@@ -66,6 +66,8 @@ export interface ClusterStatusReply {
     readonly view: { readonly epoch: string; readonly members: readonly string[] } | null;
     /** majority, tie (half, with the tie-breaker), minority; null before the first view. */
     readonly quorum: 'majority' | 'tie' | 'minority' | null;
+    /** Whether the view has quorum now: a majority, or a tie whose tie-breaker grant holds. */
+    readonly hasQuorum: boolean;
     readonly stopping: boolean;
   };
   readonly nodes: readonly {

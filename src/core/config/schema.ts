@@ -733,7 +733,7 @@ const quorumSchema = z
             })
             .meta(
               d(
-                'A lease on the shared disk of a diskhb network: of two halves, the one that holds the lease keeps quorum.',
+                'A lease on the shared disk of a diskhb network: of two halves, the one that holds the lease keeps quorum. Not built yet: the agents deny every tie (haven verify warns); use a quorum server.',
               ),
             ),
           z

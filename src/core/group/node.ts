@@ -535,7 +535,7 @@ function tieUntil(s: GroupNodeState): number {
 }
 
 /** Quorum now: more than half of the votes, or exactly half and the tie-breaker. */
-function hasQuorum(s: GroupNodeState, nowMs: number): boolean {
+export function hasQuorum(s: GroupNodeState, nowMs: number): boolean {
   return s.quorum === 'majority' || (s.quorum === 'tie' && tieUntil(s) > nowMs);
 }
 

@@ -49,8 +49,6 @@ describe('spof: disk heartbeat', () => {
         '    persistentLabels:',
       ],
       ['      - { network: net_diskhb_01, device: /dev/disk/by-id/hb }\nresources:', 'resources:'],
-      // Without the disk, the tie-breaker must be a quorum server.
-      ['{ type: disk, network: net_diskhb_01 }', '{ type: server, address: 192.0.2.200 }'],
     );
     const r = verify(text);
     const d = r.expect('spof-no-diskhb', { path: 'networks', severity: 'warning' });
@@ -71,7 +69,7 @@ describe('spof: disk heartbeat', () => {
 
 describe('spof: votes', () => {
   const noTieBreaker = (text: string): string =>
-    edit(text, ['quorum:\n  tieBreaker: { type: disk, network: net_diskhb_01 }\n', '']);
+    edit(text, ['quorum:\n  tieBreaker: { type: server, address: 203.0.113.250 }\n', '']);
 
   it('refuses two nodes of one vote each without a tie-breaker: failover could never happen', () => {
     const d = verify(noTieBreaker(BASELINE)).expect('two-node-no-tie-breaker', {
@@ -118,15 +116,32 @@ describe('spof: votes', () => {
     verify(noHalf).expectNone('quorum-tie');
   });
 
+  const disk = (text: string): string =>
+    edit(text, [
+      '{ type: server, address: 203.0.113.250 }',
+      '{ type: disk, network: net_diskhb_01 }',
+    ]);
+
+  it('warns that the disk tie-breaker is not built, and names the quorum server', () => {
+    const r = verify(disk(BASELINE));
+    const d = r.expect('tie-breaker-disk-not-built', {
+      path: 'quorum.tieBreaker.type',
+      severity: 'warning',
+    });
+    assert.match(d.hint ?? '', /haven tiebreaker/);
+    r.expectOnly('tie-breaker-disk-not-built');
+  });
+
   it('checks that a disk tie-breaker is on a diskhb network every node shares', () => {
-    verify(edit(BASELINE, ['network: net_diskhb_01 }', 'network: net_ether_02 }'])).expect(
+    const onDisk = disk(BASELINE);
+    verify(edit(onDisk, ['network: net_diskhb_01 }', 'network: net_ether_02 }'])).expect(
       'tie-breaker-network',
       { path: 'quorum.tieBreaker.network' },
     );
-    verify(edit(BASELINE, ['network: net_diskhb_01 }', 'network: nope }'])).expect(
+    verify(edit(onDisk, ['network: net_diskhb_01 }', 'network: nope }'])).expect(
       'tie-breaker-network',
     );
-    const node2OffDisk = edit(BASELINE, [
+    const node2OffDisk = edit(onDisk, [
       '      - { network: net_ether_02, device: bond0, address: 192.168.10.2/24 }\n      - { network: net_diskhb_01, device: /dev/disk/by-id/hb }\n',
       '      - { network: net_ether_02, device: bond0, address: 192.168.10.2/24 }\n',
     ]);

@@ -18,7 +18,7 @@ import { parseClusterDefinition } from '../load.js';
  * - two IP networks (spof-single-ip-network), and a disk heartbeat network with both nodes
  *   (spof-no-diskhb, spof-node-no-diskhb);
  * - two interfaces per node on net_ether_01, and a bond on net_ether_02 (spof-single-adapter);
- * - a disk tie-breaker, so the survivor of two keeps quorum (two-node-no-tie-breaker);
+ * - a quorum server tie-breaker, so the survivor of two keeps quorum (two-node-no-tie-breaker);
  * - every resource in a group, every group with two nodes and resources.
  */
 export const BASELINE = `# The verify tests' baseline: a valid two-node cluster.
@@ -32,7 +32,7 @@ tunables:
   settlingTime: 30s
   eventTimeLimit: 6m
 quorum:
-  tieBreaker: { type: disk, network: net_diskhb_01 }
+  tieBreaker: { type: server, address: 203.0.113.250 }
 networks:
   - name: net_ether_01
     type: ether
