@@ -97,9 +97,15 @@ describe('user-defined events with real agents', { timeout: 120_000 }, () => {
   });
 
   it('re-arms when the program is gone, and fires again when it comes back', async () => {
+    const since = Date.now();
     await stopProbe();
-    // The rearm needs a sample with no probe; the interval is 1 s.
-    await sleep(2500);
+    // The rearm needs a sample with no probe (the interval is 1 s).
+    await c.waitFor(
+      (l) =>
+        l.node === 'n2' && l.readAtMs >= since && l.msg === 'user event probe_started re-armed',
+      WITHIN,
+      'probe_started to re-arm on n2',
+    );
     assert.equal((await ran('n1')).length, 1, 'stopping the program fires nothing');
     await startProbe();
     await until('probe_started ran a second time everywhere', async () => {

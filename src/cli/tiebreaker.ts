@@ -33,7 +33,8 @@ export async function runTiebreaker(
   log: Logger,
   signal: AbortSignal,
 ): Promise<number> {
-  const loaded = await loadClusterFile(o.config);
+  // The server runs no events: the .rp files the definition names need not be on its machine.
+  const loaded = await loadClusterFile(o.config, { programFiles: false });
   for (const d of loaded.diagnostics) if (d.severity === 'error') log.error(formatDiagnostic(d));
   if (!loaded.ok || !loaded.config) {
     log.error('the cluster definition has errors: fix them (haven verify FILE) and start again', {

@@ -30,8 +30,14 @@ function unreadable(e: unknown): string {
           : String(e);
 }
 
-/** Reads, parses and verifies a definition and its program files. Never throws. */
-export async function loadClusterFile(file: string): Promise<LoadedFile> {
+/**
+ * Reads, parses and verifies a definition and (unless `programFiles` is false: the quorum
+ * server runs no events) the program files it names. Never throws.
+ */
+export async function loadClusterFile(
+  file: string,
+  options: { readonly programFiles?: boolean } = {},
+): Promise<LoadedFile> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -49,7 +55,7 @@ export async function loadClusterFile(file: string): Promise<LoadedFile> {
     return { ok: false, config: undefined, diagnostics: [d], text: undefined };
   }
   const first = parseClusterDefinition(text, file);
-  const paths = programFilesOf(first.config);
+  const paths = options.programFiles === false ? [] : programFilesOf(first.config);
   if (paths.length === 0) return { ...first, text };
   const programFiles = new Map<string, ProgramFileText>();
   for (const p of paths) {

@@ -177,4 +177,83 @@ describe('user events on a node', () => {
     await settle();
     assert.equal(reader.reads.length, 4);
   });
+
+  it('reads a named instance the wildcard read leaves out on its own, and matches /tmp/ to /tmp', async () => {
+    const config = configWith(
+      [
+        event(
+          'any_busy',
+          "resourceVariable: disk.busy_percent\ninstance: 'device=*'\npredicate: X>90",
+        ),
+        event(
+          'dm_busy',
+          "resourceVariable: disk.busy_percent\ninstance: 'device=dm-0'\npredicate: X>50",
+        ),
+        event(
+          'any_full',
+          "resourceVariable: fs.used_percent\ninstance: 'mount=*'\npredicate: X>90",
+        ),
+        event(
+          'tmp_full',
+          "resourceVariable: fs.used_percent\ninstance: 'mount=/tmp/'\npredicate: X>50",
+        ),
+      ].join(''),
+    );
+    const { m, reader, fired } = monitor(config);
+    // The fake's wildcard read returns what was set; dm-0 is left out of device=*, as the real
+    // reader leaves device-mapper devices out, and answers only when asked by name.
+    const real = reader.read.bind(reader);
+    reader.read = (variable, instance) =>
+      variable === 'disk.busy_percent' && instance['device'] === '*'
+        ? real(variable, instance).then((r) => ({
+            ...r,
+            readings: r.readings.filter((x) => x.instance['device'] !== 'dm-0'),
+          }))
+        : real(variable, instance);
+    reader.set('disk.busy_percent', { device: 'sda' }, 10);
+    reader.set('disk.busy_percent', { device: 'dm-0' }, 70);
+    reader.set('fs.used_percent', { mount: '/tmp' }, 60);
+    await m.sampleAll();
+    assert.deepEqual(fired.sort(), ['dm_busy device=dm-0=70', 'tmp_full mount=/tmp=60']);
+    assert.deepEqual(reader.reads.sort(), [
+      'disk.busy_percent device=*',
+      'disk.busy_percent device=dm-0',
+      'fs.used_percent mount=*',
+    ]);
+  });
+
+  it('logs a round that throws and keeps sampling', async () => {
+    const config = configWith(event('busy', 'resourceVariable: load.average1\npredicate: X > 8'));
+    const reader = new FakeReader();
+    const time = new VirtualTime();
+    const logs: string[] = [];
+    let calls = 0;
+    const m = new UserEventMonitor({
+      config,
+      node: 'node1',
+      reader,
+      timers: time,
+      onEvent: () => {
+        calls++;
+        throw new Error('queue full');
+      },
+      log: (level, msg) => {
+        logs.push(`${level}: ${msg}`);
+      },
+    });
+    reader.set('load.average1', {}, 9);
+    m.start();
+    const settle = () => new Promise((r) => setImmediate(r));
+    time.advance(0);
+    await settle();
+    assert.equal(calls, 1);
+    assert.ok(
+      logs.some((l) => l.startsWith('error: user events: a sampling round')),
+      logs.join('\n'),
+    );
+    time.advance(10_000);
+    await settle();
+    assert.equal(reader.reads.length, 2);
+    m.stop();
+  });
 });

@@ -9,6 +9,7 @@
 // reads of the same instance: events on `mount=*` and `mount=/tmp` share one read of every
 // file system. Events sharing a read are sampled together, at the shortest of their intervals.
 
+import { posix } from 'node:path';
 import type { ClusterConfig, UserEventDef } from '../../core/config/model.js';
 import {
   findVariable,
@@ -87,7 +88,12 @@ export function watchedEvents(
       skipped.push({ event: def.name, why: 'it has no recovery program' });
       continue;
     }
-    const { node: on, ...instance } = inst.instance;
+    const { node: on, ...given } = inst.instance;
+    // /tmp/ is /tmp: the readings name mount points as the mount table does.
+    const instance =
+      given['mount'] !== undefined && given['mount'] !== '*'
+        ? { ...given, mount: posix.normalize(given['mount']).replace(/(.)\/$/, '$1') }
+        : given;
     if (on !== undefined && on !== '' && on !== '*' && on !== node && on !== String(self?.id))
       continue;
     watched.push({
@@ -195,9 +201,15 @@ export class UserEventMonitor {
 
   #schedule(r: Read, delayMs: number): void {
     r.timer = this.#o.timers.setTimer(delayMs, () => {
-      void this.#round(r).finally(() => {
-        if (!this.#stopped) this.#schedule(r, r.intervalMs);
-      });
+      void this.#round(r)
+        .catch((e: unknown) => {
+          this.#o.log('error', `user events: a sampling round of ${r.variable} failed`, {
+            error: e instanceof Error ? e.message : String(e),
+          });
+        })
+        .finally(() => {
+          if (!this.#stopped) this.#schedule(r, r.intervalMs);
+        });
     });
   }
 
@@ -212,6 +224,19 @@ export class UserEventMonitor {
     try {
       const got = await this.#o.reader.read(r.variable, r.instance);
       const problems = new Set(got.problems);
+      for (const w of r.events) {
+        let readings = got.readings.filter((x) => matches(w, x));
+        // A named instance the wildcard read leaves out (a partition or dm device under
+        // device=*, a mount point that is not mounted) is read on its own, which also names
+        // what is wrong with it; the reader's state for it is then this read's alone.
+        const named = !Object.values(w.instance).includes('*');
+        if (readings.length === 0 && named && instanceKey(w.instance) !== instanceKey(r.instance)) {
+          const own = await this.#o.reader.read(r.variable, w.instance);
+          for (const p of own.problems) problems.add(p);
+          readings = [...own.readings];
+        }
+        this.#step(w, readings);
+      }
       for (const p of problems) {
         if (!r.problems.has(p))
           this.#o.log('warn', `user events cannot read ${r.variable}: ${p}`, {
@@ -219,11 +244,6 @@ export class UserEventMonitor {
           });
       }
       r.problems = problems;
-      for (const w of r.events)
-        this.#step(
-          w,
-          got.readings.filter((x) => matches(w, x)),
-        );
     } finally {
       r.busy = false;
     }
