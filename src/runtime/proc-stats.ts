@@ -71,18 +71,21 @@ export interface MountEntry {
   readonly source: string;
   readonly mountPoint: string;
   readonly fsType: string;
+  /** Mounted read-only (`ro` among the options): it cannot fill up. */
+  readonly readOnly: boolean;
 }
 
 /** /proc/self/mounts (or /proc/mounts, /etc/mtab): one entry per line, in mount order. */
 export function parseMounts(text: string): readonly MountEntry[] {
   const out: MountEntry[] = [];
   for (const line of text.split('\n')) {
-    const [source, mountPoint, fsType] = line.trim().split(/\s+/);
+    const [source, mountPoint, fsType, options] = line.trim().split(/\s+/);
     if (source === undefined || mountPoint === undefined || fsType === undefined) continue;
     out.push({
       source: unescapeMountField(source),
       mountPoint: unescapeMountField(mountPoint),
       fsType: unescapeMountField(fsType),
+      readOnly: (options ?? '').split(',').includes('ro'),
     });
   }
   return out;

@@ -73,10 +73,10 @@ const MEMINFO = (total: number, available: number, swapTotal: number, swapFree: 
 describe('proc-stats parsers', () => {
   it('unescape octal mount fields and keep mount order', () => {
     assert.deepEqual(
-      parseMounts('/dev/sdb1 /mnt/my\\040disk\\011x ext4 rw 0 0\nproc /proc proc rw 0 0\n'),
+      parseMounts('/dev/sdb1 /mnt/my\\040disk\\011x ext4 rw 0 0\nproc /proc proc ro,nosuid 0 0\n'),
       [
-        { source: '/dev/sdb1', mountPoint: '/mnt/my disk\tx', fsType: 'ext4' },
-        { source: 'proc', mountPoint: '/proc', fsType: 'proc' },
+        { source: '/dev/sdb1', mountPoint: '/mnt/my disk\tx', fsType: 'ext4', readOnly: false },
+        { source: 'proc', mountPoint: '/proc', fsType: 'proc', readOnly: true },
       ],
     );
   });
@@ -200,7 +200,8 @@ describe('ResourceVariableReader in a fake /proc and /sys', () => {
     const dir = await tree({
       'proc/self/mounts':
         '/dev/sda1 / ext4 rw 0 0\nproc /proc proc rw 0 0\n' +
-        '/dev/sdb1 /mnt/my\\040disk btrfs rw 0 0\ntmpfs /run tmpfs rw 0 0\ntmpfs /run tmpfs rw 0 0\n',
+        '/dev/sdb1 /mnt/my\\040disk btrfs rw 0 0\ntmpfs /run tmpfs rw 0 0\ntmpfs /run tmpfs rw 0 0\n' +
+        '/dev/loop3 /snap/core/1 squashfs ro,nodev,relatime 0 0\n',
     });
     const figures: Record<string, FileSystemStats> = {
       // used 600, available 300 (100 reserved for root): 600 / 900.
@@ -208,6 +209,8 @@ describe('ResourceVariableReader in a fake /proc and /sys', () => {
       '/proc': { bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0 },
       '/mnt/my disk': { bsize: 4096, blocks: 100, bfree: 90, bavail: 90, files: 0, ffree: 0 },
       '/run': { bsize: 4096, blocks: 10, bfree: 10, bavail: 10, files: 10, ffree: 1 },
+      // A read-only image is always full: left out of mount=*, measured when named.
+      '/snap/core/1': { bsize: 4096, blocks: 100, bfree: 0, bavail: 0, files: 10, ffree: 0 },
     };
     const asked: string[] = [];
     const r = reader(dir, {
@@ -237,6 +240,9 @@ describe('ResourceVariableReader in a fake /proc and /sys', () => {
     });
     assert.deepEqual(values(await r.read('fs.used_percent', { mount: '/run/' })), {
       'mount=/run/': 0,
+    });
+    assert.deepEqual(values(await r.read('fs.used_percent', { mount: '/snap/core/1' })), {
+      'mount=/snap/core/1': 100,
     });
   });
 

@@ -181,15 +181,20 @@ export class ResourceVariableReader {
   async #fileSystem(r: Result, space: boolean, mount: string): Promise<void> {
     const file = `${this.#proc}/self/mounts`;
     let mounted: ReadonlySet<string>;
+    let writable: ReadonlySet<string>;
     try {
-      mounted = new Set(parseMounts(await readFile(file, 'utf8')).map((m) => m.mountPoint));
+      const table = parseMounts(await readFile(file, 'utf8'));
+      mounted = new Set(table.map((m) => m.mountPoint));
+      // A read-only mount point (a squashfs image, an ISO) reads 100 % used for ever: mount=*
+      // leaves it out, as it would otherwise fire at every start. Named, it is measured.
+      writable = new Set(table.filter((m) => !m.readOnly).map((m) => m.mountPoint));
     } catch (e) {
       r.problem({ mount }, `${file} could not be read (${describeError(e)})`);
       return;
     }
     if (mount === '*') {
       await Promise.all(
-        [...mounted].map(async (mountPoint) => {
+        [...writable].map(async (mountPoint) => {
           const stats = await this.#statfsOf(r, mountPoint);
           // Pseudo file systems (proc, sysfs, cgroup, ...) have no blocks; df leaves them out.
           if (stats === undefined || stats.blocks === 0) return;

@@ -15,7 +15,9 @@ import {
 import type { MessageAuthenticator } from '../core/ports/mac.js';
 
 const CLUSTER = 4242;
-const LEASE_MS = 2000;
+// Long enough for the steps between a grant and the check that it still holds, on a busy machine.
+const LEASE_MS = 4000;
+const HANDOVER_MS = 500;
 const mac = new HmacSha256Authenticator(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
 const otherMac = new HmacSha256Authenticator(Uint8Array.from({ length: 32 }, (_, i) => i + 50));
 const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
@@ -25,6 +27,7 @@ function start(port = 0): Promise<TiebreakerServer> {
     clusterId: CLUSTER,
     nodes: new Set([1, 2]),
     leaseMs: LEASE_MS,
+    handoverMs: HANDOVER_MS,
     address: '127.0.0.1',
     port,
     mac,
@@ -85,7 +88,10 @@ describe('quorum server (UDP on 127.0.0.1)', () => {
       const quiet = await ask(port, 1);
       assert.equal(quiet?.granted, false);
       assert.equal(quiet.holder, undefined);
-      assert.ok(quiet.remainingMs > 0 && quiet.remainingMs <= LEASE_MS, String(quiet.remainingMs));
+      assert.ok(
+        quiet.remainingMs > LEASE_MS - 500 && quiet.remainingMs <= LEASE_MS + HANDOVER_MS,
+        String(quiet.remainingMs),
+      );
       assert.equal(quiet.node, 1);
       assert.equal(quiet.incarnation, 7n);
       await sleep(quiet.remainingMs + 50);
@@ -117,10 +123,18 @@ describe('quorum server (UDP on 127.0.0.1)', () => {
       assert.ok((server.dropped.get('too-short') ?? 0) > 0, JSON.stringify([...server.dropped]));
       assert.ok((server.dropped.get('bad-magic') ?? 0) > 0, JSON.stringify([...server.dropped]));
 
-      // The holder stops renewing: once its lease has run out, the other node takes it.
+      // The holder stops renewing: once its lease has run out, and the hand-over time after
+      // it, the other node takes it.
       const held = await ask(port, 2);
       assert.equal(held?.holder, 1);
       await sleep(held.remainingMs + 50);
+      const early = await ask(port, 2);
+      assert.equal(early?.granted, false, 'not during the hand-over time');
+      assert.ok(
+        early.remainingMs > 0 && early.remainingMs <= HANDOVER_MS,
+        String(early.remainingMs),
+      );
+      await sleep(early.remainingMs + 50);
       const taken = await ask(port, 2);
       assert.equal(taken?.granted, true);
       assert.equal(taken.holder, 2);

@@ -12,6 +12,8 @@ export interface TiebreakerServerOptions {
   readonly clusterId: number;
   readonly nodes: ReadonlySet<number>;
   readonly leaseMs: number;
+  /** See TiebreakerDeciderOptions.handoverMs. @default 2000 */
+  readonly handoverMs?: number;
   readonly address: string;
   /** 0 lets the system choose (tests); read it from `port`. */
   readonly port: number;
@@ -43,6 +45,7 @@ export class TiebreakerServer {
       nodes: o.nodes,
       leaseMs: o.leaseMs,
       startMs: o.clock.monotonicMs(),
+      ...(o.handoverMs === undefined ? {} : { handoverMs: o.handoverMs }),
     });
   }
 
@@ -65,7 +68,7 @@ export class TiebreakerServer {
       port: s.#socket.localPort,
       clusterId: o.clusterId,
       leaseMs: o.leaseMs,
-      grantsFromInMs: o.leaseMs,
+      grantsFromInMs: s.#decider.quietUntilMs - o.clock.monotonicMs(),
     });
     return s;
   }

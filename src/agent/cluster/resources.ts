@@ -198,14 +198,17 @@ export class ResourceManager implements ResourceOps {
     this.#watcher?.holding(this.#held);
   }
 
-  /** What kills the held groups' applications and removes their addresses, newest first. */
+  /** What the dead man switch runs (haltScript): the held groups' halt commands. */
   #halt(): void {
-    const commands: string[] = [];
-    for (const group of [...this.#held].sort()) {
-      const agents = acquireOrder(this.#agents.get(group) ?? []).reverse();
-      for (const a of agents) commands.push(...(a.haltCommands?.() ?? []));
-    }
-    this.#o.onHalt?.(commands);
+    this.#o.onHalt?.(
+      haltScript(
+        [...this.#held].sort().map((group) =>
+          acquireOrder(this.#agents.get(group) ?? [])
+            .reverse()
+            .flatMap((a) => a.haltCommands?.() ?? []),
+        ),
+      ),
+    );
   }
 }
 
@@ -236,4 +239,20 @@ function stepTracer(
     });
     commands.delete(s.resource);
   };
+}
+
+/**
+ * The halt script's lines: each group's halt commands (newest resource first) in a subshell of
+ * its own, all groups at once, then a wait. A group whose stop is slow, or stuck on a hung
+ * disk that even SIGKILL cannot end, must not hold back another group's kill and address
+ * removal while another node takes that group over.
+ */
+export function haltScript(groups: readonly (readonly string[])[]): string[] {
+  const lines: string[] = [];
+  for (const commands of groups) {
+    if (commands.length === 0) continue;
+    lines.push('(', ...commands.map((c) => `  ${c}`), ') &');
+  }
+  if (lines.length > 0) lines.push('wait');
+  return lines;
 }

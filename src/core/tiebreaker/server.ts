@@ -8,7 +8,9 @@
 // so the server must never grant for less than the asker believes (a longer request is
 // denied). And a server that has just started does not know whom it granted before it
 // stopped: that half may believe its grant for up to `leaseMs` still, so for `leaseMs` after
-// a start it grants nobody.
+// a start it grants nobody. The old holder lets its groups go only when its belief runs out, and
+// stopping them takes a moment: another node gets the lease only `handoverMs` after it ended
+// (and the quiet time after a start is as much longer).
 
 import { LeaseTiebreaker } from './lease.js';
 import type { TiebreakReply, TiebreakRequest } from './wire.js';
@@ -21,6 +23,11 @@ export interface TiebreakerDeciderOptions {
   readonly leaseMs: number;
   /** The server's monotonic clock when it started: the quiet time counts from it. */
   readonly startMs: number;
+  /**
+   * After a lease ends, how long before another node may have it: the old holder lets its
+   * groups go when its belief runs out, and stopping them takes time. @default 2000
+   */
+  readonly handoverMs?: number;
 }
 
 export interface TiebreakerLogLine {
@@ -45,9 +52,16 @@ export class TiebreakerDecider {
     this.#lease = new LeaseTiebreaker(o.leaseMs, true);
   }
 
+  /** The last lease granted (it may have expired since): the hand-over gap counts from its end. */
+  #last: { readonly holder: number; readonly untilMs: number } | undefined;
+
+  get #handoverMs(): number {
+    return this.#o.handoverMs ?? 2000;
+  }
+
   /** Until when (monotonic ms) the server grants nobody after its start. */
   get quietUntilMs(): number {
-    return this.#o.startMs + this.#o.leaseMs;
+    return this.#o.startMs + this.#o.leaseMs + this.#handoverMs;
   }
 
   decide(req: TiebreakRequest, nowMs: number): TiebreakerDecision {
@@ -93,11 +107,23 @@ export class TiebreakerDecider {
         this.quietUntilMs - nowMs,
         'denied: the server started less than a lease ago and does not know whom it granted before',
       );
+    const last = this.#last;
+    if (
+      last !== undefined &&
+      last.holder !== req.node &&
+      nowMs >= last.untilMs &&
+      nowMs < last.untilMs + this.#handoverMs
+    )
+      return deny(
+        last.untilMs + this.#handoverMs - nowMs,
+        `denied: node ${String(last.holder)}'s lease ended less than ${String(this.#handoverMs)}ms ago, and it may still be letting its groups go`,
+      );
     const before = this.#lease.current(nowMs)?.holder;
     const granted = this.#lease.decide(req.node, nowMs);
     const held = this.#lease.current(nowMs);
     const remainingMs = held ? held.untilMs - nowMs : 0;
     if (!granted) return deny(remainingMs, 'denied: the lease is held by another node');
+    if (held) this.#last = { holder: held.holder, untilMs: held.untilMs };
     this.#changed(held?.holder, log);
     log.push({
       level: 'info',

@@ -9,7 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilesystemResource } from '../../core/config/model.js';
 import { AgentError, type AgentCommand } from './agent.js';
 import { agentContract } from './contract.test-helper.js';
-import { FilesystemAgent, parseMountinfo, unescapeMountField } from './filesystem.js';
+import {
+  FilesystemAgent,
+  mountTableName,
+  parseMountinfo,
+  unescapeMountField,
+} from './filesystem.js';
 import { assertNothingRan, HOSTILE, runHalt } from './halt.test-helper.js';
 
 const skip =
@@ -364,5 +369,14 @@ describe('FilesystemAgent', { skip, timeout: 180_000 }, () => {
       tp.some((p) => p.includes('is not a block device')),
       tp.join('\n'),
     );
+  });
+});
+
+describe('mountTableName', () => {
+  it('writes a mount point as /proc/self/mounts does', () => {
+    assert.equal(mountTableName('/srv/data/'), '/srv/data');
+    assert.equal(mountTableName('/srv/my data'), '/srv/my\\040data');
+    assert.equal(mountTableName('/a\tb\\c'), '/a\\011b\\134c');
+    assert.equal(mountTableName('/'), '/');
   });
 });

@@ -30,7 +30,7 @@
 // - `-M` makes fuser refuse a path that is not a mountpoint: without it, a mountpoint that
 //   vanished in a race would have fuser kill every user of the parent file system, /.
 import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, posix, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilesystemResource } from '../../core/config/model.js';
@@ -168,8 +168,11 @@ export class FilesystemAgent implements ResourceAgent {
   haltCommands(): readonly string[] {
     const mp = shellQuote(this.#def.mountpoint);
     const bound = haltTimeout(this.#def.timeoutMs, this.#killGraceMs);
+    // Mounted? Read from the mount table, as the kernel escapes it: mountpoint(1) would stat()
+    // the directory, which hangs on a hung file system, and a hung one most needs the kill.
+    const listed = shellQuote(` ${mountTableName(this.#def.mountpoint)} `);
     const round = [
-      `${bound} mountpoint -q ${mp} || break`,
+      `grep -qsF -- ${listed} /proc/self/mounts || break`,
       `${bound} fuser -k -M -m ${mp} >/dev/null 2>&1`,
       `${bound} umount ${mp} 2>/dev/null || sleep 1`,
     ].join('; ');
@@ -525,4 +528,10 @@ async function findInPath(program: string, path: string): Promise<string | undef
     }
   }
   return undefined;
+}
+
+/** A mount point as /proc/self/mounts writes it: normalised, with space, tab, newline and \\ in octal. */
+export function mountTableName(mountpoint: string): string {
+  const normal = posix.normalize(mountpoint).replace(/(.)\/$/, '$1');
+  return normal.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }

@@ -432,7 +432,7 @@ describe('OcfAgent', { skip: noAgents, timeout: 180_000 }, () => {
       await runHalt(a.haltCommands());
       const agentPid = Number(await readFile(join(rsctmp, 'agent.pid'), 'utf8'));
       const childPid = Number(await readFile(join(rsctmp, 'child.pid'), 'utf8'));
-      for (let i = 0; i < 100 && !(isGone(agentPid) && isGone(childPid)); i++) await sleep(20);
+      for (let i = 0; i < 500 && !(isGone(agentPid) && isGone(childPid)); i++) await sleep(20);
       assert.ok(isGone(agentPid), `agent ${agentPid} still alive`);
       assert.ok(isGone(childPid), `its child ${childPid} still alive`);
     });
@@ -507,7 +507,7 @@ describe('OcfAgent', { skip: noAgents, timeout: 180_000 }, () => {
       assert.equal(seen[0]?.timedOut, true);
       const agentPid = Number(await readFile(join(rsctmp, 'agent.pid'), 'utf8'));
       const childPid = Number(await readFile(join(rsctmp, 'child.pid'), 'utf8'));
-      for (let i = 0; i < 100 && !(isGone(agentPid) && isGone(childPid)); i++) await sleep(20);
+      for (let i = 0; i < 500 && !(isGone(agentPid) && isGone(childPid)); i++) await sleep(20);
       assert.ok(isGone(agentPid), `agent ${agentPid} still alive`);
       assert.ok(isGone(childPid), `its child ${childPid} still alive`);
       // A monitor that cannot finish cannot tell: it rejects rather than guess.
