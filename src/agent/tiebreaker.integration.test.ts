@@ -182,6 +182,15 @@ describe('quorum server with real agents', { timeout: 240_000 }, () => {
       ),
       'n2 let go because its grant ran out',
     );
+    assert.ok(
+      c.lines.some(
+        (l) =>
+          l.node === 'n2' &&
+          l.readAtMs >= since &&
+          l.msg === 'groups halted at once: this node lost quorum or its lease',
+      ),
+      'n2 halted the group at once, before its release',
+    );
     // And it stays so: several more questions (every 2.5 s) go unanswered.
     await sleep(6000);
     assert.equal((await status('n2')).cm.hasQuorum, false);

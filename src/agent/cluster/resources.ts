@@ -5,6 +5,7 @@
 
 import type { ClusterConfig, MonitorDef, ResourceDef } from '../../core/config/model.js';
 import type { ProcessRunner } from '../../core/ports/process.js';
+import { ChildProcessRunner } from '../../runtime/process.js';
 import { AgentError, type AgentCommand, type ResourceAgent } from '../../runtime/agents/agent.js';
 import { ApplicationAgent } from '../../runtime/agents/application.js';
 import { FilesystemAgent } from '../../runtime/agents/filesystem.js';
@@ -28,6 +29,8 @@ export interface ResourceManagerOptions {
 }
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The longest the halt after lost quorum may take, all groups together. */
+const HALT_SCRIPT_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** A resource kind this version cannot manage yet: every start fails, saying so. */
 class UnsupportedAgent implements ResourceAgent {
@@ -190,6 +193,33 @@ export class ResourceManager implements ResourceOps {
     }
     this.#halt();
     return failed;
+  }
+
+  async haltNow(groups: readonly string[]): Promise<{ exitCode: number | null; output: string }> {
+    // Monitoring ends first, as for a release: a monitor must not restart what the halt kills.
+    const watcher = this.#watcher;
+    if (watcher) await Promise.all(groups.map((g) => watcher.releasing(g)));
+    const agents = groups.map((g) => acquireOrder(this.#agentsOf(g)).reverse());
+    const script = haltScript(agents.map((as) => as.flatMap((a) => a.haltCommands?.() ?? [])));
+    let result: { exitCode: number | null; output: string } = { exitCode: 0, output: '' };
+    if (script.length > 0) {
+      try {
+        const r = await (this.#o.runner ?? new ChildProcessRunner()).run({
+          command: ['/bin/sh', '-c', script.join('\n')],
+          env: { PATH },
+          cwd: '/',
+          // Each command is bounded by its resource's time limit; this bounds the whole.
+          timeoutMs: HALT_SCRIPT_TIMEOUT_MS,
+          killGraceMs: 1000,
+          maxOutputBytes: 64 * 1024,
+        });
+        result = { exitCode: r.exitCode, output: `${r.stdout}${r.stderr}` };
+      } catch (e) {
+        result = { exitCode: null, output: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    for (const a of agents.flat()) a.halted?.();
+    return result;
   }
 
   holding(groups: ReadonlySet<string>): void {

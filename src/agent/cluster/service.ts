@@ -53,6 +53,11 @@ export interface ResourceOps {
   ): Promise<{ group: string; reason: string }[]>;
   /** The groups this node holds changed (for the dead man switch's halt list). */
   holding(groups: ReadonlySet<string>): void;
+  /**
+   * Halts groups at once with their halt commands, before the release that follows (after
+   * lost quorum or a lapsed lease). Resolves with what the halt script said; never rejects.
+   */
+  haltNow(groups: readonly string[]): Promise<{ exitCode: number | null; output: string }>;
 }
 
 /** One resource operation, for the event trace. */
@@ -461,7 +466,23 @@ export class ClusterService {
       },
     );
     const r = this.#o.resources;
-    (e.op === 'acquire' ? r.acquire(e.groups, trace) : r.release(e.groups, trace)).then(
+    // A release after lost quorum or a lapsed lease (the core's `halt:` runs) must be quick:
+    // the other side starts these groups about a detection time after this node's lease ran
+    // out. The halt commands stop them at once (as the dead man switch would); the release then
+    // finds them stopped, and brings the agents' bookkeeping along.
+    const halting = e.op === 'release' && e.runId.startsWith('halt:');
+    const halted = halting
+      ? r.haltNow(e.groups).then((h) => {
+          const level = h.exitCode === 0 ? 'warn' : 'error';
+          const msg = 'groups halted at once: this node lost quorum or its lease';
+          const fields = { groups: e.groups, exitCode: h.exitCode, output: h.output.slice(-2000) };
+          this.#o.logger[level](msg, fields);
+          this.#o.logs.clusterLog.log(level, msg, fields);
+        })
+      : Promise.resolve();
+    const run = (): Promise<{ group: string; reason: string }[]> =>
+      e.op === 'acquire' ? r.acquire(e.groups, trace) : r.release(e.groups, trace);
+    halted.then(run).then(
       (failed) => {
         this.#input({ type: 'resources-result', runId: e.runId, failed });
       },

@@ -766,7 +766,7 @@ const quorumSchema = z
       .default('release')
       .meta(
         d(
-          'What a partition without quorum does with the exclusive groups it holds: release them (stop them cleanly), or freeze them (leave them running unmanaged, for the dead man switch to settle).',
+          'What a partition without quorum does with the exclusive groups it holds: release them at once (their halt commands, then the release), or freeze them (keep them until the holding lease runs out, at most 1.5 s, then the same).',
         ),
       ),
   })

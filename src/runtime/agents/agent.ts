@@ -72,6 +72,12 @@ export interface ResourceAgent {
    * the script's environment; a command needing more sets it (`env -i ...`).
    */
   haltCommands?(): readonly string[];
+  /**
+   * The halt commands have just run (cluster services halted the resource at once after this
+   * node lost quorum or its lease): what this agent started is gone, and it forgets it, so
+   * that the stop which follows does not run a stop command for something no longer there.
+   */
+  halted?(): void;
 }
 
 /**

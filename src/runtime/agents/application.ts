@@ -151,6 +151,10 @@ export class ApplicationAgent implements ResourceAgent {
   haltCommands(): readonly string[] {
     return [...this.#groups].map((pgid) => `kill -9 -${String(pgid)} 2>/dev/null`);
   }
+
+  halted(): void {
+    this.#stopped();
+  }
   #background: { readonly pid: number; exit: Exit | undefined } | undefined;
 
   constructor(options: ApplicationAgentOptions) {
