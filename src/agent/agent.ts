@@ -32,6 +32,7 @@ import { parseGroupMessage } from './cluster/messages.js';
 import { DeadManSwitch } from './cluster/deadman.js';
 import { ApplicationMonitor } from './cluster/monitor.js';
 import { FactsCollector } from './cluster/facts.js';
+import { AdapterMonitor } from './cluster/adapters.js';
 import { UserEventMonitor } from './cluster/user-events.js';
 import { ResourceVariableReader } from '../runtime/resource-variables.js';
 import { systemdNotifier } from './systemd-notify.js';
@@ -237,6 +238,22 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
     timers: new SystemTimers(),
     onEvent: (name, details) => {
       clusterService.localEvent(name, self, undefined, details);
+    },
+    log: (level, msg, fields) => {
+      log[level](msg, fields);
+      logs.clusterLog.log(level, msg, fields);
+    },
+  });
+
+  // Local adapter failures: a failed interface holding a service address queues swap_adapter,
+  // whose program moves the address to another live interface of this node (adapters.ts).
+  const adapters = new AdapterMonitor({
+    config,
+    node,
+    resources,
+    timers: new SystemTimers(),
+    onSwap: (network, details) => {
+      clusterService.localEvent('swap_adapter', self, network, details);
     },
     log: (level, msg, fields) => {
       log[level](msg, fields);
@@ -514,6 +531,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   });
   clusterService.start();
   facts?.start();
+  adapters.start();
   userEvents.start();
   // systemd (Type=notify): ready now; the watchdog is pinged only while this thread runs (the
   // ping's timer fires) and the heartbeat thread answers within a second.
@@ -561,6 +579,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
   stopWatchdog();
   await monitor.stop();
   facts?.stop();
+  await adapters.stop();
   userEvents.stop();
   // Whatever runs now was left running on purpose (a forced stop, or a second signal).
   await deadman.disarm();

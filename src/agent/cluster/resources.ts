@@ -4,7 +4,8 @@
 // to the event trace.
 
 import type { ClusterConfig, MonitorDef, ResourceDef } from '../../core/config/model.js';
-import type { ProcessRunner } from '../../core/ports/process.js';
+import type { Argv, ProcessRunner } from '../../core/ports/process.js';
+import { parseIp } from '../../core/net/ip.js';
 import { ChildProcessRunner } from '../../runtime/process.js';
 import { AgentError, type AgentCommand, type ResourceAgent } from '../../runtime/agents/agent.js';
 import { ApplicationAgent } from '../../runtime/agents/application.js';
@@ -26,6 +27,14 @@ export interface ResourceManagerOptions {
   readonly outputDir?: string;
   /** The commands that would halt what this node holds now changed (the dead man switch). */
   readonly onHalt?: (commands: readonly string[]) => void;
+  /** Run the service IP agents and the address lookups inside this network namespace (tests). */
+  readonly netns?: string;
+}
+
+/** What swap() did: each service address moved, and each that could not be. */
+export interface SwapResult {
+  readonly moved: readonly { resource: string; address: string; from: string; to: string }[];
+  readonly failed: readonly { resource: string; reason: string }[];
 }
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -78,6 +87,7 @@ export class ResourceManager implements ResourceOps {
             i.address === undefined ? [] : [i.address],
           ),
           ...runner,
+          ...(this.#o.netns === undefined ? {} : { netns: this.#o.netns }),
         });
       }
       case 'filesystem':
@@ -226,6 +236,114 @@ export class ResourceManager implements ResourceOps {
     this.#held = new Set(groups);
     this.#halt();
     this.#watcher?.holding(this.#held);
+  }
+
+  /**
+   * The service addresses of the groups this node holds that are on `device` now, as
+   * "resource (address)": what the adapter monitor (adapters.ts) asks about a failed link.
+   * One `ip -j addr show dev <device>`.
+   */
+  async serviceAddressesOn(device: string): Promise<readonly string[]> {
+    return (await this.#serviceIpsOn(device)).map((s) => `${s.agent.resource} (${s.address})`);
+  }
+
+  /**
+   * swap_adapter on this node: moves every service address of a held group that is on
+   * interface `from` to interface `to` (names or devices of this node's interfaces), each by
+   * its agent's swap(), traced like any resource operation (op start). Rejects when `from` is
+   * not an interface of this node; an address that is no longer on `from` is not moved (a swap
+   * run twice moves nothing the second time).
+   */
+  async swap(
+    from: string,
+    to: string | undefined,
+    trace: (op: ResourceTrace) => void,
+  ): Promise<SwapResult> {
+    const me = this.#o.config.nodes.find((n) => n.name === this.#o.node);
+    const source = me?.interfaces.find((i) => i.name === from || i.device === from);
+    if (!source) {
+      const known = (me?.interfaces ?? []).map((i) => `${i.name} (${i.device})`).join(', ');
+      throw new Error(
+        `swap_adapter: ${from} is not an interface of node ${this.#o.node} (${known || 'none'}); check the event's details`,
+      );
+    }
+    const target =
+      to === undefined ? undefined : me?.interfaces.find((i) => i.name === to || i.device === to);
+    const moved: { resource: string; address: string; from: string; to: string }[] = [];
+    const failed: { resource: string; reason: string }[] = [];
+    for (const { agent, address } of await this.#serviceIpsOn(source.device)) {
+      const commands: AgentCommand[] = [];
+      const startMs = Date.now();
+      let error: AgentError | Error | undefined;
+      try {
+        await agent.swap(to, { onCommand: (c) => commands.push(c) });
+      } catch (e) {
+        error = e instanceof Error ? e : new Error(String(e));
+      }
+      const reason = error instanceof AgentError ? error.details.reason : error?.message;
+      trace({
+        resource: agent.resource,
+        op: 'start',
+        outcome: error ? 'failed' : 'ok',
+        detail:
+          reason ??
+          `swap_adapter: ${address} moved from ${source.name} (${source.device}) to ${target ? `${target.name} (${target.device})` : 'another interface'}`,
+        durationMs: Date.now() - startMs,
+        commands,
+      });
+      if (reason !== undefined) failed.push({ resource: agent.resource, reason });
+      else
+        moved.push({
+          resource: agent.resource,
+          address,
+          from: source.name,
+          to: target?.name ?? 'another interface',
+        });
+    }
+    return { moved, failed };
+  }
+
+  /** The service IP agents of held groups whose address is on `device` now. */
+  async #serviceIpsOn(device: string): Promise<{ agent: ServiceIpAgent; address: string }[]> {
+    const argv: Argv = [
+      'ip',
+      ...(this.#o.netns === undefined ? [] : ['-n', this.#o.netns]),
+      '-j',
+      'addr',
+      'show',
+      'dev',
+      device,
+    ];
+    const r = await (this.#o.runner ?? new ChildProcessRunner()).run({
+      command: argv,
+      env: { PATH },
+      cwd: '/',
+      timeoutMs: 10_000,
+      killGraceMs: 1000,
+      maxOutputBytes: 1 << 20,
+    });
+    if (r.exitCode !== 0) {
+      throw new Error(
+        `${argv.join(' ')} ${r.timedOut ? 'timed out' : `exited with status ${String(r.exitCode)}`}: ${r.stderr.trim()}`,
+      );
+    }
+    const here = new Set<string>();
+    for (const link of JSON.parse(r.stdout) as { addr_info?: { local?: unknown }[] }[])
+      for (const a of link.addr_info ?? []) {
+        const ip = typeof a.local === 'string' ? parseIp(a.local) : undefined;
+        if (ip) here.add(`${String(ip.family)}:${ip.value.toString()}`);
+      }
+    const out: { agent: ServiceIpAgent; address: string }[] = [];
+    for (const group of [...this.#held].sort()) {
+      for (const agent of this.#agentsOf(group)) {
+        if (!(agent instanceof ServiceIpAgent)) continue;
+        const def = this.#o.config.resources.find((x) => x.name === agent.resource);
+        const ip = def?.kind === 'serviceIp' ? def.ip?.cidr.address : undefined;
+        if (ip && here.has(`${String(ip.family)}:${ip.value.toString()}`))
+          out.push({ agent, address: ip.text });
+      }
+    }
+    return out;
   }
 
   /** What the dead man switch runs (haltScript): the held groups' halt commands. */

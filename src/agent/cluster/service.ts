@@ -58,6 +58,19 @@ export interface ResourceOps {
    * lost quorum or a lapsed lease). Resolves with what the halt script said; never rejects.
    */
   haltNow(groups: readonly string[]): Promise<{ exitCode: number | null; output: string }>;
+  /**
+   * swap_adapter: moves the service addresses of held groups from interface `from` to `to`
+   * (any live one when undefined). Resolves with what moved and what failed; rejects when
+   * `from` is not an interface of this node.
+   */
+  swap(
+    from: string,
+    to: string | undefined,
+    trace: (op: ResourceTrace) => void,
+  ): Promise<{
+    readonly moved: readonly { resource: string; address: string; from: string; to: string }[];
+    readonly failed: readonly { resource: string; reason: string }[];
+  }>;
 }
 
 /** One resource operation, for the event trace. */
@@ -411,6 +424,13 @@ export class ClusterService {
       });
     };
     if ('builtin' in command) {
+      // swap_adapter's step on the event node is the one built-in script that does work itself:
+      // it moves the service addresses (resource groups do not move, so no resources effect
+      // carries it). Every other built-in script only marks its step.
+      if (command.builtin === 'swap_adapter') {
+        void this.#swapAdapter(e.env, eventId).then(done);
+        return;
+      }
       queueMicrotask(() => {
         done({
           exitCode: 0,
@@ -450,6 +470,64 @@ export class ClusterService {
           });
         },
       );
+  }
+
+  /**
+   * The swap_adapter step: the event's details name the failed interface (EVENT_DETAIL_FROM)
+   * and the one to move to (EVENT_DETAIL_TO, optional: else any live one). Each address moved
+   * is a resource line in the trace, with its commands; exit status 1 when any address could
+   * not be moved (the event goes to error, as after any failed command), 2 without `from`.
+   * Never rejects.
+   */
+  async #swapAdapter(
+    env: Readonly<Record<string, string>>,
+    eventId: string,
+  ): Promise<{
+    exitCode: number;
+    signal: null;
+    timedOut: false;
+    stdout: string;
+    stderr: string;
+    durationMs: number;
+  }> {
+    const start = this.#o.clock.monotonicMs();
+    const result = (exitCode: number, stdout: string, stderr: string) => ({
+      exitCode,
+      signal: null,
+      timedOut: false as const,
+      stdout,
+      stderr,
+      durationMs: this.#o.clock.monotonicMs() - start,
+    });
+    const from = env['EVENT_DETAIL_FROM'];
+    const to = env['EVENT_DETAIL_TO'];
+    if (from === undefined || from === '') {
+      return result(
+        2,
+        '',
+        'swap_adapter: the event has no detail "from" (the failed interface); it is queued by the agent with from and to\n',
+      );
+    }
+    const trace = (t: ResourceTrace): void => {
+      this.#o.logs.event({ type: 'resource', eventId, ...t });
+    };
+    try {
+      const r = await this.#o.resources.swap(from, to === '' ? undefined : to, trace);
+      const lines = [
+        ...r.moved.map((m) => `moved ${m.resource} (${m.address}) from ${m.from} to ${m.to}\n`),
+        ...(r.moved.length + r.failed.length === 0
+          ? [`no service address of a held group is on ${from}: nothing to move\n`]
+          : []),
+      ];
+      const errors = r.failed.map((f) => `cannot move ${f.resource}: ${f.reason}\n`);
+      for (const m of r.moved)
+        this.#o.logs.clusterLog.log('info', 'swap_adapter: service address moved', { ...m });
+      for (const f of r.failed)
+        this.#o.logs.clusterLog.log('error', 'swap_adapter: service address not moved', { ...f });
+      return result(errors.length > 0 ? 1 : 0, lines.join(''), errors.join(''));
+    } catch (e) {
+      return result(1, '', `${e instanceof Error ? e.message : String(e)}\n`);
+    }
   }
 
   #resources(e: Extract<NodeEffect<GroupMessage>, { type: 'resources' }>): void {
