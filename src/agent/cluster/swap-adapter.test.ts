@@ -9,14 +9,26 @@ import { stringify } from 'yaml';
 import { parseClusterDefinition } from '../../core/config/load.js';
 import type { ClusterConfig } from '../../core/config/model.js';
 import { NetnsLab, netnsUnavailable } from '../../testing/netns.js';
+import { mkdtemp, readFile, rm as rmDir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { VirtualTime } from '../../sim/virtual-time.js';
+import { ChildProcessRunner } from '../../runtime/process.js';
+import { SystemClock } from '../../runtime/clock.js';
+import { SystemTimers } from '../../runtime/timers.js';
+import { Logger } from '../log.js';
+import { AgentLogs } from '../logs/index.js';
 import { AdapterMonitor, type LinkReader } from './adapters.js';
+import { groupConfigOf } from './group-config.js';
+import { parseGroupMessage } from './messages.js';
 import { ResourceManager } from './resources.js';
-import type { ResourceTrace } from './service.js';
+import { ClusterService, type ResourceTrace } from './service.js';
 
 const skip = await netnsUnavailable();
 
-function config(): ClusterConfig {
+/** node1 with eth0 and eth1 on net_a; node2 too unless `alone` (a cluster of one node). */
+function config(alone = false): ClusterConfig {
   const text = stringify({
     cluster: { name: 'swap', id: 7 },
     tunables: { heartbeat: { interval: '200ms', sensitivity: 4 } },
@@ -30,20 +42,67 @@ function config(): ClusterConfig {
           { network: 'net_a', device: 'eth1', address: '10.78.1.101/24' },
         ],
       },
-      {
-        name: 'node2',
-        id: 2,
-        interfaces: [{ network: 'net_a', device: 'eth0', address: '10.78.1.2/24' }],
-      },
+      ...(alone
+        ? []
+        : [
+            {
+              name: 'node2',
+              id: 2,
+              interfaces: [{ network: 'net_a', device: 'eth0', address: '10.78.1.2/24' }],
+            },
+          ]),
     ],
     resources: { serviceIps: [{ name: 'svc', network: 'net_a', address: '10.78.1.50' }] },
     resourceGroups: [
-      { name: 'rg', nodes: ['node1', 'node2'], policy: 'cascading', resources: ['svc'] },
+      {
+        name: 'rg',
+        nodes: alone ? ['node1'] : ['node1', 'node2'],
+        policy: 'cascading',
+        resources: ['svc'],
+      },
     ],
   });
   const r = parseClusterDefinition(text, 'swap.yaml', { verify: false });
   assert.ok(r.config, r.diagnostics.map((d) => d.message).join('\n'));
   return r.config;
+}
+
+/** Link state from `ip -j link` in namespace `ns` (sysfs shows the host's namespace). */
+function linkReader(lab: NetnsLab, ns: () => string): LinkReader {
+  return async (dev) => {
+    const [l] = JSON.parse(await lab.ip(ns(), ['-j', 'link', 'show', 'dev', dev])) as {
+      flags: string[];
+      operstate: string;
+    }[];
+    assert.ok(l);
+    const up = l.flags.includes('UP') && l.flags.includes('LOWER_UP');
+    return { up, why: `operstate ${l.operstate}` };
+  };
+}
+
+/** A namespace with eth0 and eth1 (node1's boot addresses) plugged into a bridge. */
+async function node1(lab: NetnsLab): Promise<string> {
+  const sw = await lab.namespace('sw');
+  await lab.bridge(sw, 'br0');
+  const ns = await lab.namespace('n1');
+  await lab.plug(ns, 'eth0', sw, 'br0');
+  await lab.plug(ns, 'eth1', sw, 'br0');
+  await lab.ip(ns, ['addr', 'add', '10.78.1.1/24', 'dev', 'eth0']);
+  await lab.ip(ns, ['addr', 'add', '10.78.1.101/24', 'dev', 'eth1']);
+  return ns;
+}
+
+/** The IPv4 addresses of each ethN device of namespace `ns`. */
+async function addrsOf(lab: NetnsLab, ns: string): Promise<Record<string, string[]>> {
+  const data = JSON.parse(await lab.ip(ns, ['-j', 'addr', 'show'])) as {
+    ifname: string;
+    addr_info: { family: string; local: string }[];
+  }[];
+  return Object.fromEntries(
+    data
+      .filter((l) => l.ifname.startsWith('eth'))
+      .map((l) => [l.ifname, l.addr_info.filter((a) => a.family === 'inet').map((a) => a.local)]),
+  );
 }
 
 describe('swap_adapter in a network namespace', { skip }, () => {
@@ -55,38 +114,11 @@ describe('swap_adapter in a network namespace', { skip }, () => {
     traces.push(t);
   };
 
-  /** The IPv4 addresses of each device of node1's namespace. */
-  async function addrs(): Promise<Record<string, string[]>> {
-    const data = JSON.parse(await lab.ip(ns, ['-j', 'addr', 'show'])) as {
-      ifname: string;
-      addr_info: { family: string; local: string }[];
-    }[];
-    return Object.fromEntries(
-      data
-        .filter((l) => l.ifname.startsWith('eth'))
-        .map((l) => [l.ifname, l.addr_info.filter((a) => a.family === 'inet').map((a) => a.local)]),
-    );
-  }
-
-  /** Link state from `ip -j link` in the namespace (sysfs shows the host's namespace). */
-  const readLink: LinkReader = async (dev) => {
-    const [l] = JSON.parse(await lab.ip(ns, ['-j', 'link', 'show', 'dev', dev])) as {
-      flags: string[];
-      operstate: string;
-    }[];
-    assert.ok(l);
-    const up = l.flags.includes('UP') && l.flags.includes('LOWER_UP');
-    return { up, why: `operstate ${l.operstate}` };
-  };
+  const addrs = (): Promise<Record<string, string[]>> => addrsOf(lab, ns);
+  const readLink = linkReader(lab, () => ns);
 
   before(async () => {
-    const sw = await lab.namespace('sw');
-    await lab.bridge(sw, 'br0');
-    ns = await lab.namespace('n1');
-    await lab.plug(ns, 'eth0', sw, 'br0');
-    await lab.plug(ns, 'eth1', sw, 'br0');
-    await lab.ip(ns, ['addr', 'add', '10.78.1.1/24', 'dev', 'eth0']);
-    await lab.ip(ns, ['addr', 'add', '10.78.1.101/24', 'dev', 'eth1']);
+    ns = await node1(lab);
     rm = new ResourceManager({ config: config(), node: 'node1', netns: ns });
     assert.deepEqual(await rm.acquire(['rg'], trace), []);
     rm.holding(new Set(['rg']));
@@ -173,5 +205,94 @@ describe('swap_adapter in a network namespace', { skip }, () => {
     await lab.ip(ns, ['link', 'set', 'eth1', 'up']);
     assert.deepEqual(await rm.release(['rg'], trace), []);
     assert.deepEqual(await addrs(), { eth0: ['10.78.1.1'], eth1: ['10.78.1.101'] });
+  });
+});
+
+// The whole path on a cluster of one node: cluster services with the real resource manager
+// bring the group online, eth0 goes down, the adapter monitor queues swap_adapter, and the
+// event's built-in step on the event node moves the address; events.log says what moved where.
+describe('swap_adapter through cluster services', { skip }, () => {
+  const lab = NetnsLab.create();
+  let ns = '';
+  let dir = '';
+  let logs: AgentLogs;
+  let service: ClusterService;
+  let monitor: AdapterMonitor;
+
+  before(async () => {
+    ns = await node1(lab);
+    dir = await mkdtemp(join(tmpdir(), 'haven-swap-'));
+    const cfg = config(true);
+    logs = AgentLogs.open(dir, 'node1');
+    const resources = new ResourceManager({ config: cfg, node: 'node1', netns: ns });
+    service = new ClusterService({
+      config: cfg,
+      groupConfig: groupConfigOf(cfg),
+      self: 1,
+      incarnation: 1,
+      send: () => undefined,
+      parse: parseGroupMessage,
+      onBadMessage: () => undefined,
+      logger: new Logger(() => undefined),
+      logs,
+      resources,
+      runner: new ChildProcessRunner(),
+      clock: new SystemClock(),
+      timers: new SystemTimers(),
+      onExit: () => undefined,
+    });
+    monitor = new AdapterMonitor({
+      config: cfg,
+      node: 'node1',
+      resources,
+      timers: new SystemTimers(),
+      readLink: linkReader(lab, () => ns),
+      onSwap: (network, d) => {
+        service.localEvent('swap_adapter', 1, network, d);
+      },
+      log: () => undefined,
+    });
+    service.start();
+  });
+
+  after(async () => {
+    await monitor.stop();
+    service.operator({ type: 'stop', mode: 'forced' });
+    await logs.close();
+    await rmDir(dir, { recursive: true, force: true });
+    await lab.destroy();
+  });
+
+  /** Waits (bounded) until `done` holds. */
+  async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 150; i++) {
+      if (await done()) return;
+      await sleep(100);
+    }
+    assert.fail(`timed out waiting for ${what}`);
+  }
+
+  it('moves the service address off the failed eth0 and traces it', async () => {
+    await until('rg online on eth0', async () =>
+      ((await addrsOf(lab, ns))['eth0'] ?? []).includes('10.78.1.50'),
+    );
+    await until('the node_up event to end', () => service.events().current === null);
+    monitor.start();
+    await lab.ip(ns, ['link', 'set', 'eth0', 'down']);
+    await until('swap_adapter to complete', () =>
+      service.events().recent.some((e) => e.name === 'swap_adapter'),
+    );
+    const ev = service.events().recent.find((e) => e.name === 'swap_adapter');
+    assert.equal(ev?.outcome, 'completed', JSON.stringify(ev));
+    assert.deepEqual(ev.details, { from: 'node1-eth0', to: 'node1-eth1' });
+    assert.deepEqual(await addrsOf(lab, ns), {
+      eth0: ['10.78.1.1'],
+      eth1: ['10.78.1.101', '10.78.1.50'],
+    });
+    await logs.flush();
+    const trace = await readFile(join(dir, 'events.log'), 'utf8');
+    assert.match(trace, /haven-event swap_adapter/);
+    assert.match(trace, /moved svc \(10\.78\.1\.50\) from node1-eth0 to node1-eth1/);
+    assert.match(trace, /addr add 10\.78\.1\.50\/24 dev eth1/);
   });
 });
