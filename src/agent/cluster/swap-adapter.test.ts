@@ -238,14 +238,16 @@ describe('swap_adapter through cluster services', { skip }, () => {
       resources,
       runner: new ChildProcessRunner(),
       clock: new SystemClock(),
-      timers: new SystemTimers(),
+      // Unref'd: a test that fails half-way must not be kept alive by the agent's timers.
+      timers: new SystemTimers({ unref: true }),
       onExit: () => undefined,
     });
     monitor = new AdapterMonitor({
       config: cfg,
       node: 'node1',
       resources,
-      timers: new SystemTimers(),
+      // Unref'd: a test that fails half-way must not be kept alive by the agent's timers.
+      timers: new SystemTimers({ unref: true }),
       readLink: linkReader(lab, () => ns),
       onSwap: (network, d) => {
         service.localEvent('swap_adapter', 1, network, d);
@@ -294,5 +296,35 @@ describe('swap_adapter through cluster services', { skip }, () => {
     assert.match(trace, /haven-event swap_adapter/);
     assert.match(trace, /moved svc \(10\.78\.1\.50\) from node1-eth0 to node1-eth1/);
     assert.match(trace, /addr add 10\.78\.1\.50\/24 dev eth1/);
+  });
+  it('a swap that cannot be done is an event in error and the address stays; haven resume goes on', async () => {
+    // eth0 is still down: moving back there fails (queued by hand, as a resumed or
+    // administrator's event would be).
+    service.localEvent('swap_adapter', 1, 'net_a', { from: 'node1-eth1', to: 'node1-eth0' });
+    await until('the event to go to error', () => service.events().current?.status === 'error');
+    assert.match(service.events().current?.error ?? '', /swap_adapter/);
+    assert.deepEqual(await addrsOf(lab, ns), {
+      eth0: ['10.78.1.1'],
+      eth1: ['10.78.1.101', '10.78.1.50'],
+    });
+    await logs.flush();
+    const trace = await readFile(join(dir, 'events.log'), 'utf8');
+    assert.match(
+      trace,
+      /cannot move svc: cannot swap to node1-eth0: eth0 is administratively down/,
+    );
+
+    // `haven resume` goes on after the failed step (the reference's clruncmd), without running
+    // it again: the event completes and the address stays where it was, on the live eth1.
+    service.operator({ type: 'resume' });
+    await until('the resumed event to end', () =>
+      service.events().recent.some((e) => e.details['from'] === 'node1-eth1'),
+    );
+    const ev = service.events().recent.find((e) => e.details['from'] === 'node1-eth1');
+    assert.equal(ev?.outcome, 'completed', JSON.stringify(ev));
+    assert.deepEqual(await addrsOf(lab, ns), {
+      eth0: ['10.78.1.1'],
+      eth1: ['10.78.1.101', '10.78.1.50'],
+    });
   });
 });
