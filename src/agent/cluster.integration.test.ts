@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../testing/local-cluster.js';
+import { servedBy, until as waitUntil } from '../testing/probes.js';
 import type { ClusterStatusReply, GroupView, RgInfoReply } from './control/api.js';
 
 const APP = fileURLToPath(new URL('../../examples/demo/http-app.mjs', import.meta.url));
@@ -23,25 +24,10 @@ describe('cluster services with real agents', { timeout: 180_000 }, () => {
   const port = 30000 + (process.pid % 20000);
   const pidfile = (): string => join(c.dir, 'app.pid');
 
-  /** Who answers on the service's address, or null when nobody does. */
-  const served = async (): Promise<string | null> => {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
-      return /hello from (\S+)/.exec(await r.text())?.[1] ?? null;
-    } catch {
-      return null;
-    }
-  };
-  const until = async <T>(what: string, f: () => Promise<T | null>): Promise<T> => {
-    const deadline = Date.now() + WITHIN;
-    for (;;) {
-      const v = await f();
-      if (v !== null) return v;
-      if (Date.now() > deadline) throw new Error(`not within ${WITHIN} ms: ${what}`);
-      await sleep(200);
-    }
-  };
-  const servedBy = (node: string) =>
+  const served = (): Promise<string | null> => servedBy(port);
+  const until = <T>(what: string, f: () => Promise<T | null>): Promise<T> =>
+    waitUntil(what, f, WITHIN);
+  const servedOn = (node: string) =>
     until(`the application served by ${node}`, async () =>
       (await served()) === node ? node : null,
     );
@@ -102,7 +88,7 @@ describe('cluster services with real agents', { timeout: 180_000 }, () => {
   });
 
   it('brings the group online on its home node, and says why', async () => {
-    await servedBy('n1');
+    await servedOn('n1');
     const g = await rg('n3');
     assert.deepEqual(g.placedOn, ['n1']);
     assert.equal(g.states['n1'], 'online');
@@ -128,7 +114,7 @@ describe('cluster services with real agents', { timeout: 180_000 }, () => {
   it('brings the group back when the node returns (fallback to the higher priority node)', async () => {
     await c.waitStable();
     await c.start('n1');
-    await servedBy('n1');
+    await servedOn('n1');
     await c.waitStable();
     const events = (await c.call('n1', 'events.list')) as { recent: { name: string }[] };
     assert.ok(events.recent.some((e) => e.name === 'node_up'));
@@ -137,21 +123,21 @@ describe('cluster services with real agents', { timeout: 180_000 }, () => {
   it('moves the group when its application dies (its monitor: no restarts, fallover), and a move back clears the error', async () => {
     const pid = Number((await readFile(pidfile(), 'utf8')).trim());
     process.kill(pid, 'SIGKILL');
-    await servedBy('n2');
+    await servedOn('n2');
     const g = await rg('n3');
     assert.equal(g.states['n1'], 'error');
     assert.deepEqual(g.placedOn, ['n2']);
     await c.waitStable();
     // Moving it back to n1 is the operator's word that it may run there again.
     await c.call('n3', 'rg.move', { group: 'rg_web', node: 'n1' });
-    await servedBy('n1');
+    await servedOn('n1');
     await c.waitStable();
     assert.equal((await rg('n2')).states['n1'], 'online');
   });
 
   it('a graceful stop with takeover moves the group before the node leaves', async () => {
     await c.call('n1', 'cluster.stop', { mode: 'takeover' });
-    await servedBy('n2');
+    await servedOn('n2');
     assert.equal(await c.exited('n1'), 0, 'the stopped agent exits 0');
     await c.waitStable();
   });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../testing/local-cluster.js';
+import { servedBy, until as waitUntil } from '../testing/probes.js';
 import type { ClusterStatusReply, GroupView, RgInfoReply } from './control/api.js';
 
 const HAVEN = fileURLToPath(new URL('../../bin/haven.js', import.meta.url));
@@ -28,23 +29,9 @@ describe('quorum server with real agents', { timeout: 240_000 }, () => {
   let serverExit: Promise<number | null> | undefined;
   const serverLines: { msg: string; [k: string]: unknown }[] = [];
 
-  const served = async (): Promise<string | null> => {
-    try {
-      const r = await fetch(`http://127.0.0.1:${appPort}/`, { signal: AbortSignal.timeout(1000) });
-      return /hello from (\S+)/.exec(await r.text())?.[1] ?? null;
-    } catch {
-      return null;
-    }
-  };
-  const until = async <T>(what: string, f: () => Promise<T | null>): Promise<T> => {
-    const deadline = Date.now() + WITHIN;
-    for (;;) {
-      const v = await f();
-      if (v !== null) return v;
-      if (Date.now() > deadline) throw new Error(`not within ${WITHIN} ms: ${what}`);
-      await sleep(250);
-    }
-  };
+  const served = (): Promise<string | null> => servedBy(appPort);
+  const until = <T>(what: string, f: () => Promise<T | null>): Promise<T> =>
+    waitUntil(what, f, WITHIN, 250);
   const rg = async (node: string): Promise<GroupView> => {
     const g = ((await c.call(node, 'rg.info')) as RgInfoReply).groups.find(
       (x) => x.group === 'rg_web',

@@ -10,6 +10,7 @@ import { parseClusterDefinition } from '../../core/config/load.js';
 import { SystemClock } from '../../runtime/clock.js';
 import { ChildProcessRunner } from '../../runtime/process.js';
 import { SystemTimers } from '../../runtime/timers.js';
+import { alive } from '../../testing/probes.js';
 import { ApplicationMonitor, type MonitorLogLevel } from './monitor.js';
 import { ResourceManager } from './resources.js';
 import type { ResourceTrace } from './service.js';
@@ -62,16 +63,6 @@ async function until(what: string, f: () => boolean): Promise<void> {
   while (!f()) {
     if (Date.now() > deadline) throw new Error(`not within ${WITHIN_MS} ms: ${what}`);
     await sleep(50);
-  }
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !'ZX'.includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
   }
 }
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseClusterDefinition } from '../../core/config/load.js';
+import { alive } from '../../testing/probes.js';
 import { haltScript, ResourceManager } from './resources.js';
 
 describe('the halt script', () => {
@@ -79,14 +80,6 @@ describe('halting at once after lost quorum', { timeout: 60_000 }, () => {
     const loaded = parseClusterDefinition(text, 'test.yaml', { verify: false });
     assert.ok(loaded.config, loaded.diagnostics.map((d) => d.message).join('\n'));
     const resources = new ResourceManager({ config: loaded.config, node: 'n1' });
-    const alive = (pid: number): boolean => {
-      try {
-        const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-        return !'ZX'.includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-      } catch {
-        return false;
-      }
-    };
     let pid = 0;
     try {
       assert.deepEqual(await resources.acquire(['rg1'], () => undefined), []);
