@@ -110,6 +110,12 @@ export interface AgreementState {
   /** As leader after a view change: what each synced member reports running. */
   readonly reports: ReadonlyMap<NodeNo, Running | null>;
   /**
+   * As leader after a view change: the newest event a synced member reports finished. The
+   * cluster finished it (in some partition) after anything older: an older running event is
+   * stale, its plan made before what came since.
+   */
+  readonly newestDone: EventId | null;
+  /**
    * Recently finished events, oldest first (bounded): by id, to answer a member that missed a
    * release (exact ids: partitions may have run other events); by key, so that a late
    * re-submission does not run an event twice.
@@ -186,6 +192,7 @@ export function createAgreement(self: NodeNo, settleMs: number, retryMs = 300): 
     nextSeq: 1,
     awaitingSync: new Set(),
     reports: new Map(),
+    newestDone: null,
     done: [],
     settleUntilMs: 0,
     settleMs,
@@ -279,6 +286,7 @@ export function onView(
       queue: enqueue(kept, [...changes, ...s.mine.filter((e) => !contradicted(e))], priority),
       awaitingSync: new Set(view.members.filter((m) => m !== s.self)),
       reports: new Map(),
+      newestDone: null,
       reachedBy: new Map(s.running ? s.running.reached.map((k) => [k, new Set([s.self])]) : []),
       settleUntilMs: nowMs + s.settleMs,
     };
@@ -443,6 +451,7 @@ export function onAgreementMessage(
           ...s,
           awaitingSync: awaiting,
           reports: new Map(s.reports).set(from, msg.running),
+          newestDone: newer(s.newestDone, msg.lastDone),
           queue: enqueue(s.queue, fresh, priority),
         };
         if (awaiting.size === 0) resolveRunning(a);
@@ -518,18 +527,27 @@ function isDone(s: AgreementState, e: ClusterEvent): boolean {
 
 /**
  * Every member of a new view has synced: decide which event goes on. It is the leader's own
- * running event or, when the leader runs none, the newest one reported. Its participants are
+ * running event or, when the leader runs none, the newest one reported; never one older than
+ * an event the leader or any member finished (the leader abandons its own then). Its participants are
  * the members running exactly that event; members running another one (from another partition,
  * or an event they cannot run any more) are told to abandon it, and a member that is not
  * running it can no longer hold it up.
  */
 function resolveRunning(a: Acc): void {
-  const s = a.state;
+  let s = a.state;
+  // Only an event newer than the last one finished, by this leader or by any member (in
+  // another partition), can go on: an older one was planned before what the cluster did since.
+  const finished = newer(s.lastDone, s.newestDone);
+  const stale = (id: EventId): boolean => finished !== null && compareEventIds(id, finished) <= 0;
+  if (s.running && stale(s.running.id)) {
+    a.notices.push({ type: 'abandoned', id: s.running.id, event: s.running.event });
+    s = { ...s, running: null, reachedBy: new Map() };
+    a.state = s;
+  }
   let chosen = s.running;
   if (!chosen) {
     for (const r of s.reports.values()) {
-      // Only an event newer than the last one this leader finished can run after it.
-      if (r && (!s.lastDone || compareEventIds(r.id, s.lastDone) > 0)) {
+      if (r && !stale(r.id)) {
         if (!chosen || compareEventIds(r.id, chosen.id) > 0) chosen = r;
       }
     }
@@ -566,6 +584,13 @@ function resolveRunning(a: Acc): void {
     reachedBy,
     reports: new Map(),
   };
+}
+
+/** The newer of two event ids (null is older than any). */
+function newer(a: EventId | null, b: EventId | null): EventId | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return compareEventIds(a, b) >= 0 ? a : b;
 }
 
 /** A member's sync, with the caller's extra when it set one (no field at all otherwise). */

@@ -27,6 +27,10 @@ const FIXED: readonly [seed: number, found: string][] = [
     21607,
     'participants disagreed on holding the tie-breaker, so one kept an old plan and took a group',
   ],
+  [
+    71813,
+    'a leader cut off since epoch 9 resumed its old event in a new view, and a member acquired by its stale plan a group the cluster had placed elsewhere since',
+  ],
 ];
 
 describe('group services: seeds that once failed', () => {
