@@ -112,6 +112,39 @@ describe('agreement', () => {
     assert.equal(bus.s(2).running, null, 'its sync said it runs nothing: nobody would wait for it');
   });
 
+  it('does not resume, in a new view, an event older than one a member finished since', () => {
+    // Node 1 leads an event with 2 and 3, and is cut off (with 2) before its end. Node 3, on
+    // the other side, leads views of its own and finishes a later event there.
+    const bus = new Bus([1, 2, 3]);
+    for (const n of [1, 2, 3]) bus.view(n, view(1, 1, [1, 2, 3]));
+    bus.deliver();
+    bus.apply(1, onLocalEvent(bus.s(1), ev('node_up', 1), bus.now, referencePriority));
+    bus.tick(1);
+    bus.deliver();
+    const stale = bus.s(1).running?.id;
+    assert.ok(stale);
+    assert.equal(bus.s(2).running?.event.key, 'node_up:1');
+    bus.queue = [];
+    // Node 3 alone: it abandons its part and finishes an event of its own in epoch 2.
+    bus.view(3, view(2, 3, [3]), [], [1, 2]);
+    bus.apply(3, onLocalEvent(bus.s(3), ev('network_down', 3), bus.now, referencePriority));
+    bus.tick(1);
+    bus.reach(3, 0);
+    bus.reach(3, END);
+    assert.ok(bus.s(3).lastDone, 'node 3 finished an event in epoch 2');
+    bus.queue = [];
+    // All three meet again in epoch 3, led by node 1, which still runs its old event.
+    for (const n of [1, 2, 3]) bus.view(n, view(3, 1, [1, 2, 3]), [3]);
+    bus.deliver();
+    const abandoned = (n: NodeNo): boolean =>
+      bus.notices.get(n)?.some((x) => x.type === 'abandoned' && x.event.key === 'node_up:1') ??
+      false;
+    assert.ok(abandoned(1), 'the leader abandoned its stale event');
+    assert.ok(abandoned(2), 'and told node 2 to abandon its part');
+    // What runs now is the new view's own event, planned from now on.
+    for (const n of [1, 2, 3]) assert.equal(bus.s(n).running?.event.key, 'node_up:3:3.1.1');
+  });
+
   it('tells only the members that finished an event with it that the event is over', () => {
     // Node 1 runs an event with 2 and 3, then is cut off and finishes it alone.
     const bus = new Bus([1, 2, 3]);
