@@ -3,6 +3,8 @@
 // the dynamic node priority facts (agent/cluster/facts.ts). Pure functions of the file's text,
 // so that tests can give them any content.
 
+import { posix } from 'node:path';
+
 /** /proc/meminfo: every `Name: value` line's value (in kB for the sizes), by name. */
 export function parseMeminfo(text: string): ReadonlyMap<string, number> {
   const fields = new Map<string, number>();
@@ -99,6 +101,12 @@ export function unescapeMountField(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, octal: string) =>
     String.fromCharCode(parseInt(octal, 8)),
   );
+}
+
+/** A mount point as the mount table writes it: normalised, with space, tab, newline and \\ in octal. */
+export function mountTableName(mountpoint: string): string {
+  const normal = posix.normalize(mountpoint).replace(/(.)\/$/, '$1');
+  return normal.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
 /** /proc/<pid>/status: the real uid (the first of the four on the Uid: line). */

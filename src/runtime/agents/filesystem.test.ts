@@ -9,12 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilesystemResource } from '../../core/config/model.js';
 import { AgentError, type AgentCommand } from './agent.js';
 import { agentContract } from './contract.test-helper.js';
-import {
-  FilesystemAgent,
-  mountTableName,
-  parseMountinfo,
-  unescapeMountField,
-} from './filesystem.js';
+import { FilesystemAgent, parseMountinfo } from './filesystem.js';
+import { mountTableName, unescapeMountField } from '../proc-stats.js';
 import { assertNothingRan, HOSTILE, runHalt } from './halt.test-helper.js';
 
 const skip =

@@ -30,12 +30,13 @@
 // - `-M` makes fuser refuse a path that is not a mountpoint: without it, a mountpoint that
 //   vanished in a race would have fuser kill every user of the parent file system, /.
 import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, posix, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilesystemResource } from '../../core/config/model.js';
 import type { Argv, ProcessResult, ProcessRunner } from '../../core/ports/process.js';
 import { shellQuote } from '../shell-quote.js';
+import { mountTableName, unescapeMountField } from '../proc-stats.js';
 import { ChildProcessRunner } from '../process.js';
 import {
   AgentError,
@@ -111,11 +112,6 @@ export function parseMountinfo(text: string): MountEntry[] {
     });
   }
   return entries;
-}
-
-/** The kernel writes space, tab, newline and backslash in mountinfo as \040 \011 \012 \134. */
-export function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
 type DeviceId =
@@ -528,10 +524,4 @@ async function findInPath(program: string, path: string): Promise<string | undef
     }
   }
   return undefined;
-}
-
-/** A mount point as /proc/self/mounts writes it: normalised, with space, tab, newline and \\ in octal. */
-export function mountTableName(mountpoint: string): string {
-  const normal = posix.normalize(mountpoint).replace(/(.)\/$/, '$1');
-  return normal.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
