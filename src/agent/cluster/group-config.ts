@@ -76,5 +76,7 @@ export function groupConfigOf(config: ClusterConfig, planner?: Planner): GroupCo
     noQuorumAction: config.quorum.noQuorumAction,
     ...(tie ? { tieBreaker: { leaseMs: TIEBREAKER_LEASE_MS } } : {}),
     planner: planner ?? policyPlanner(config),
+    // The service reads the log only for the event that just ended (service.ts, #traceEvents).
+    logLimit: 16,
   };
 }

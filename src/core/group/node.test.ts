@@ -85,3 +85,24 @@ describe('group node', () => {
     assert.equal(c.states.get(3)!.quorum, 'minority');
   });
 });
+
+describe('group node log', () => {
+  it('keeps only the newest logLimit finished events, the same ones as an unbounded log ends with', () => {
+    const run = (logLimit?: number): string[][] => {
+      const c = new TestCluster(
+        [1, 2, 3],
+        logLimit === undefined ? config : { ...config, logLimit },
+      );
+      c.run(3000);
+      c.isolate(3);
+      c.run(6000);
+      return [1, 2].map((n) =>
+        c.state(n).log.map((id) => `${id.epoch.n}.${id.epoch.leader}.${id.seq}`),
+      );
+    };
+    const all = run();
+    const kept = run(2);
+    assert.ok(all[0]!.length > 2, `events done: ${all[0]!.join(', ')}`);
+    for (const [i, log] of kept.entries()) assert.deepEqual(log, all[i]!.slice(-2));
+  });
+});

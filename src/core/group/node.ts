@@ -186,6 +186,12 @@ export interface GroupConfig {
    * `tiebreak` effect, renewed at half of it).
    */
   readonly tieBreaker?: { readonly leaseMs: number };
+  /**
+   * How many finished events `log` keeps, the newest last. Default: all of them, for the
+   * simulator, which checks their order on every member; a long-running agent keeps a few, so
+   * that its memory does not grow with every event it has ever run.
+   */
+  readonly logLimit?: number;
 }
 
 /** This node's part of the running event: the executor of its recovery program. */
@@ -302,7 +308,7 @@ export interface GroupNodeState {
   readonly localCounts: ReadonlyMap<string, number>;
   /** The settling time's end, and the plan that started it (the key of the rg_move it asks). */
   readonly settleAt: { readonly atMs: number; readonly key: string } | null;
-  /** Events this node finished, in order (for the simulator's invariants). */
+  /** Events this node finished, in order (for the simulator's invariants); at most config.logLimit. */
   readonly log: readonly EventId[];
   /** Executors created (parts and local runs): the next one's serial. */
   readonly runs: number;
@@ -482,7 +488,7 @@ function fromAgreement(
           if (state.part?.serial === p.serial) state = { ...state, part: null };
         }
         const errors = new Map([...state.errors].filter(([, e]) => !sameId(e.id, n.id)));
-        state = { ...state, log: [...state.log, n.id], errors };
+        state = { ...state, log: appendBounded(state.log, n.id, state.config.logLimit), errors };
         log(fx, 'info', 'event done', { event: n.event.name, node: n.event.node });
         if (state.stopping?.key === n.event.key) {
           log(fx, 'info', `stopped (${n.event.details?.['mode'] ?? ''})`, {
@@ -1718,3 +1724,9 @@ export const groupNodeMachine: NodeMachine<GroupNodeState, GroupMessage> = {
     return { state: wake(state, nowMs, fx), effects: fx };
   },
 };
+
+/** `list` with `item` added at its end, keeping at most `limit` (all if undefined). */
+function appendBounded<T>(list: readonly T[], item: T, limit: number | undefined): readonly T[] {
+  if (limit === undefined || list.length < limit) return [...list, item];
+  return [...list.slice(list.length - limit + 1), item];
+}
