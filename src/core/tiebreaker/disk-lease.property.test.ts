@@ -203,7 +203,16 @@ export function simulate(pr: Profile): SimStats {
     scheduleAsk(l);
   };
   const scheduleAsk = (l: Life): void => {
-    at(now + between(100, LEASE_MS / 2), () => {
+    const x = rnd();
+    // Mostly as the core asks (every quarter to half a lease), sometimes late: a renewal just
+    // before the lease runs out, or none in time.
+    const gap =
+      x < 0.7
+        ? between(100, LEASE_MS / 2)
+        : x < 0.9
+          ? between(0.9 * LEASE_MS, LEASE_MS)
+          : between(LEASE_MS / 2, 1.2 * LEASE_MS);
+    at(now + gap, () => {
       if (!l.alive) return;
       const id = `r${String(order)}`;
       l.asks.set(id, now);
@@ -280,10 +289,10 @@ describe('disk lease: property', () => {
         const bad = overlap(s.windows);
         assert.equal(bad, undefined, `overlapping beliefs: ${bad ?? ''}`);
       }),
-      { numRuns: Number(process.env['DISK_LEASE_RUNS'] ?? 2000) },
+      { numRuns: Number(process.env['DISK_LEASE_RUNS'] ?? 3000) },
     );
     // Not vacuous: the runs grant often and hand the lease over between lives.
-    assert.ok(grants > cases * 3, `only ${String(grants)} grants in ${String(cases)} runs`);
+    assert.ok(grants > cases * 2, `only ${String(grants)} grants in ${String(cases)} runs`);
     assert.ok(handovers > cases, `only ${String(handovers)} handovers in ${String(cases)} runs`);
   });
 });
