@@ -126,6 +126,7 @@ export type DiskLeaseReason =
   | 'busy'
   | 'waiting'
   | 'foreign-data'
+  | 'slow-read'
   | 'slow-write'
   | 'late-renewal'
   | 'lost-race'
@@ -312,7 +313,7 @@ function onReadDone(
   }
   const seq = s.seq;
   if (io?.purpose !== 'sequence' || seq === null) return;
-  if (seq.kind === 'read') decide(s, seq.ask, startMs, block, fx);
+  if (seq.kind === 'read') decide(s, seq.ask, startMs, endMs, block, fx);
   else if (seq.kind === 'reread') {
     if (equal(block, seq.block)) {
       s.held = { block: seq.block, writeStartMs: seq.writeStartMs };
@@ -330,6 +331,7 @@ function decide(
   s: S,
   ask: Ask,
   readStartMs: number,
+  readEndMs: number,
   block: Uint8Array,
   fx: DiskLeaseEffect[],
 ): void {
@@ -399,6 +401,20 @@ function decide(
       equal(seen.block, block) &&
       readStartMs - seen.firstSeenMs >= quiet &&
       ask.atMs - seen.firstSeenMs >= quiet);
+  if (claim && readEndMs - readStartMs >= p.writeDelayMs) {
+    // The write could only end later still: it would fail the D rule below, and it would
+    // only disturb the other nodes' watch of the block.
+    report(
+      s,
+      'slow-read',
+      'warn',
+      `a read of the disk tie-breaker's lease block took ${String(Math.round(readEndMs - readStartMs))}ms: no claim (the disk must answer within ${String(p.writeDelayMs)}ms)`,
+      {},
+      fx,
+    );
+    finish(s, ask, false, 'slow-read', fx);
+    return;
+  }
   if (claim) {
     s.seq = { kind: 'write', mode: 'claim', ask, block: nextRecord(s, ask), sinceMs: readStartMs };
     return;
