@@ -160,6 +160,7 @@ export async function runAgent(o: AgentOptions, log: Logger): Promise<number> {
     incarnation,
     mac,
     leaseMs: groupConfig.tieBreaker?.leaseMs ?? 0,
+    createDiskFiles: o.createDiskFiles === true,
     logger: log,
     timers: new SystemTimers(),
     transport: new UdpTransport(),

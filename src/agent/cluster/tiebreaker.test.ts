@@ -47,7 +47,12 @@ function client(
   lines: string[] = [],
 ): Tiebreaker {
   // Only what the client reads of the definition.
-  const config = { cluster: { id: CLUSTER }, quorum: { tieBreaker } } as unknown as ClusterConfig;
+  const config = {
+    cluster: { id: CLUSTER },
+    quorum: { tieBreaker },
+    nodes: [],
+    networks: [],
+  } as unknown as ClusterConfig;
   return createTiebreaker({
     config,
     self: 2,
@@ -120,12 +125,14 @@ describe('the agent asking the quorum server', () => {
     }
   });
 
-  it('denies the disk tie-breaker, saying once that it is not built', async () => {
+  it('denies the disk tie-breaker when this node has no interface on its network, saying so once', async () => {
     const lines: string[] = [];
     const tb = client({ type: 'disk', network: 'disk1' }, lines);
     assert.equal(await answerOf(tb, 'a'), false);
     assert.equal(await answerOf(tb, 'b'), false);
-    const warnings = lines.filter((l) => l.includes('the disk tie-breaker is not built yet'));
+    const warnings = lines.filter((l) =>
+      l.includes('this node has no interface on a diskhb network'),
+    );
     assert.equal(warnings.length, 1);
     await tb.close();
   });

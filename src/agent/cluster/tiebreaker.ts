@@ -3,17 +3,21 @@
 // of a lease and takes the answer as a `tiebreak-result`. Here the question goes to the quorum
 // server (haven tiebreaker) in one authenticated UDP datagram; its reply, or a denial when none
 // came within ANSWER_TIMEOUT_MS, is the answer. A denial is always safe: the core asks again.
+// The disk tie-breaker (a lease on the shared disk of a diskhb network) is disk-tiebreaker.ts.
 //
 // Only the reply to the one outstanding request counts: it must echo this node, this agent's
 // incarnation and the request's id, so a reply replayed from earlier answers nothing.
 
 import type { ClusterConfig } from '../../core/config/model.js';
+import type { Clock } from '../../core/ports/clock.js';
 import type { NodeNo } from '../../core/cluster/node.js';
 import type { MessageAuthenticator } from '../../core/ports/mac.js';
 import type { TimerHandle, Timers } from '../../core/ports/timers.js';
 import type { DatagramSocket, DatagramTransport } from '../../core/ports/transport.js';
 import { decodeTiebreakReply, encodeTiebreakRequest } from '../../core/tiebreaker/wire.js';
+import { SystemClock } from '../../runtime/clock.js';
 import type { Logger } from '../log.js';
+import { DiskTiebreaker } from './disk-tiebreaker.js';
 
 /** How long a request waits for the server's reply before it counts as denied. */
 export const ANSWER_TIMEOUT_MS = 1000;
@@ -38,20 +42,45 @@ export interface TiebreakerClientOptions {
   readonly logger: Logger;
   readonly timers: Timers;
   readonly transport: DatagramTransport;
+  /** The disk tie-breaker's clock. @default the system's */
+  readonly clock?: Clock | undefined;
+  /** Create the disk tie-breaker's device if it is a missing file (files standing in for shared disks, as for the disk heartbeat). @default false */
+  readonly createDiskFiles?: boolean | undefined;
 }
 
-/** The tie-breaker the cluster definition names (none and disk deny every request). */
+/** The tie-breaker the cluster definition names (none denies every request). */
 export function createTiebreaker(o: TiebreakerClientOptions): Tiebreaker {
   const tb = o.config.quorum.tieBreaker;
   switch (tb.type) {
     case 'server':
       return new QuorumServerClient(o, tb.address.split('/')[0] ?? tb.address, tb.port);
-    case 'disk':
-      return new Denier(() => {
-        o.logger.warn(
-          'the disk tie-breaker is not built yet: use type server (quorum.tieBreaker: {type: server, address: ADDR}); until then a half holding exactly half of the votes has no quorum',
-        );
+    case 'disk': {
+      // The same device as this node's disk heartbeat on that network, opened the same way.
+      const device = o.config.nodes
+        .find((n) => n.id === o.self)
+        ?.interfaces.find((i) => i.network === tb.network)?.device;
+      const network = o.config.networks.find((n) => n.name === tb.network && n.type === 'diskhb');
+      if (network === undefined || device === undefined || !(o.leaseMs > 0)) {
+        return new Denier(() => {
+          o.logger.error(
+            `the disk tie-breaker names network ${tb.network}, but this node has no interface on a diskhb network of that name: every ask is denied (give this node an interface with the shared disk's device on ${tb.network})`,
+          );
+        });
+      }
+      return DiskTiebreaker.start({
+        path: device,
+        network: tb.network,
+        clusterId: o.config.cluster.id,
+        nodeId: o.self,
+        incarnation: Number(o.incarnation),
+        leaseMs: o.leaseMs,
+        authenticator: o.mac,
+        clock: o.clock ?? new SystemClock(),
+        timers: o.timers,
+        logger: o.logger,
+        createIfMissing: o.createDiskFiles ?? false,
       });
+    }
     case 'none':
       return new Denier(() => undefined);
   }
