@@ -14,6 +14,7 @@ import {
   DISK_LEASE_SLOT,
 } from '../../core/tiebreaker/disk-lease.js';
 import { SystemClock } from '../../runtime/clock.js';
+import { openDiskDevice, type DiskDeviceOpener } from '../../runtime/diskhb-device.js';
 import { HmacSha256Authenticator } from '../../runtime/hmac.js';
 import { SystemTimers } from '../../runtime/timers.js';
 import { Logger } from '../log.js';
@@ -43,6 +44,7 @@ function node(
   nodeId: number,
   lines: string[],
   createIfMissing = true,
+  openDevice?: DiskDeviceOpener,
 ): DiskTiebreaker {
   return DiskTiebreaker.start({
     path,
@@ -57,6 +59,7 @@ function node(
     logger: new Logger((l) => lines.push(l)),
     createIfMissing,
     timing: TIMING,
+    openDevice,
   });
 }
 
@@ -198,6 +201,54 @@ describe('disk tie-breaker on a real file', () => {
       }
       assert.ok(granted, lines.join(''));
       assert.ok((await readFile(path)).length >= DISK_LEASE_MIN_DEVICE_BYTES);
+    } finally {
+      await tb.close();
+    }
+  });
+
+  it('opens the device again after ENXIO, and keeps the lease it held', async () => {
+    const path = join(dir, 'vanishing');
+    let opens = 0;
+    let failReads = 0;
+    const opener: DiskDeviceOpener = async (request) => {
+      opens++;
+      const opened = await openDiskDevice(request);
+      const device = opened.device;
+      return {
+        notes: opened.notes,
+        device: {
+          direct: device.direct,
+          write: (block, position) => device.write(block, position),
+          read: (position, length) => {
+            if (failReads > 0) {
+              failReads--;
+              return Promise.reject(Object.assign(new Error('no such device'), { code: 'ENXIO' }));
+            }
+            return device.read(position, length);
+          },
+          close: () => device.close(),
+        },
+      };
+    };
+    const lines: string[] = [];
+    const tb = node(path, 1, lines, true, opener);
+    try {
+      let granted = false;
+      for (let i = 0; i < 40 && !granted; i++) {
+        granted = (await ask(tb, `v${String(i)}`)).granted;
+        if (!granted) await sleep(100);
+      }
+      assert.ok(granted, lines.join(''));
+      failReads = 1;
+      assert.equal((await ask(tb, 'gone')).granted, false);
+      let renewed = false;
+      for (let i = 0; i < 10 && !renewed; i++) {
+        await sleep(100);
+        renewed = (await ask(tb, `back${String(i)}`)).granted;
+      }
+      assert.ok(renewed, lines.join(''));
+      assert.equal(opens, 2);
+      assert.ok(tb.held());
     } finally {
       await tb.close();
     }

@@ -31,6 +31,8 @@ import type { Tiebreaker } from './tiebreaker.js';
 
 /** How long to wait before opening a device again that could not be opened. */
 const REOPEN_MS = 10_000;
+/** Errors after which the handle is useless and the path must be opened again (as the heartbeat's). */
+const REOPEN_ERRNOS = new Set(['EBADF', 'ENODEV', 'ENXIO', 'ESTALE']);
 /** How long close() waits for an I/O in flight before leaving it to finish on its own. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -182,6 +184,8 @@ export class DiskTiebreaker implements Tiebreaker {
       if (this.#lastOpenError !== undefined)
         this.#log('info', 'the disk tie-breaker device opened');
       this.#lastOpenError = undefined;
+      // After a reopen the lease state carries on: it is about the disk, not the handle.
+      if (this.#state !== undefined) return;
       this.#apply(
         createDiskLease(
           {
@@ -254,7 +258,13 @@ export class DiskTiebreaker implements Tiebreaker {
   #read(): void {
     const device = this.#device;
     const startMs = this.#o.clock.monotonicMs();
-    if (!device) return;
+    if (!device) {
+      // Closed after an error, being opened again: the state machine needs an answer.
+      queueMicrotask(() => {
+        this.#failed('read', startMs, new Error('the device is being opened again'));
+      });
+      return;
+    }
     this.#track(
       device.read(DISK_LEASE_OFFSET, DISK_LEASE_BLOCK_BYTES).then(
         (bytes) => {
@@ -267,7 +277,7 @@ export class DiskTiebreaker implements Tiebreaker {
           });
         },
         (e: unknown) => {
-          this.#failed('read', startMs, e);
+          this.#failed('read', startMs, e, device);
         },
       ),
     );
@@ -276,14 +286,20 @@ export class DiskTiebreaker implements Tiebreaker {
   #write(block: Uint8Array): void {
     const device = this.#device;
     const startMs = this.#o.clock.monotonicMs();
-    if (!device) return;
+    if (!device) {
+      // Closed after an error, being opened again: the state machine needs an answer.
+      queueMicrotask(() => {
+        this.#failed('write', startMs, new Error('the device is being opened again'));
+      });
+      return;
+    }
     this.#track(
       device.write(block, DISK_LEASE_OFFSET).then(
         () => {
           this.#done({ type: 'write-done', startMs, nowMs: this.#o.clock.monotonicMs() });
         },
         (e: unknown) => {
-          this.#failed('write', startMs, e);
+          this.#failed('write', startMs, e, device);
         },
       ),
     );
@@ -296,8 +312,20 @@ export class DiskTiebreaker implements Tiebreaker {
     this.#inFlight = tracked;
   }
 
-  #failed(op: 'read' | 'write', startMs: number, e: unknown): void {
+  #failed(op: 'read' | 'write', startMs: number, e: unknown, device?: DiskDevice): void {
     const error = e instanceof Error ? e.message : String(e);
+    const errno = errnoOf(e);
+    if (
+      device !== undefined &&
+      device === this.#device &&
+      errno !== undefined &&
+      REOPEN_ERRNOS.has(errno)
+    ) {
+      // The device went away (multipath, iSCSI re-created it): open the path again.
+      this.#device = undefined;
+      void device.close().catch(() => undefined);
+      if (!this.#isClosed) this.#opening = this.#open();
+    }
     this.#done({ type: 'io-failed', op, startMs, nowMs: this.#o.clock.monotonicMs(), error });
   }
 
