@@ -250,6 +250,12 @@ export function simulate(pr: Profile): SimStats {
     now = ev.t;
     ev.run();
   }
+  // Each ask is answered once (the map refuses a second answer); a new ask answers the
+  // one before it, so a live node has at most one question open when the run ends.
+  for (const l of lives) {
+    if (l.alive)
+      assert.ok(l.asks.size <= 1, `life ${String(l.id)} has ${String(l.asks.size)} open asks`);
+  }
   return stats;
 }
 
