@@ -130,7 +130,7 @@ function quorumText(config: ClusterConfig): string {
       : tb.type === 'none'
         ? ` Exactly half (${total / 2}) is not enough: there is no tie-breaker.`
         : tb.type === 'disk'
-          ? ` Exactly half (${total / 2}) is not enough in this version: the disk tie-breaker on ${tb.network} is not built yet.`
+          ? ` Exactly half (${total / 2}) is enough for the half whose leader holds the lease on ${tb.network}'s disk.`
           : ` Exactly half (${total / 2}) is enough for the half the quorum server at ${tb.address} grants.`;
   const action =
     config.quorum.noQuorumAction === 'release'

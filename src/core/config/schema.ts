@@ -727,13 +727,13 @@ const quorumSchema = z
               type: z.literal('disk').meta(d('A disk lease.')),
               network: nameSchema.meta(
                 d(
-                  'The diskhb network whose shared disk holds the lease (a sector after the slots).',
+                  'The diskhb network whose shared disk holds the lease: a 4 KiB block at 4 MiB, after the 1024 slots the heartbeat may use; the disk must be at least 4 MiB + 4 KiB.',
                 ),
               ),
             })
             .meta(
               d(
-                'A lease on the shared disk of a diskhb network: of two halves, the one that holds the lease keeps quorum. Not built yet: the agents deny every tie (haven verify warns); use a quorum server.',
+                'A lease on the shared disk of a diskhb network: of two halves, the one whose leader holds the lease keeps quorum. A half that cannot reach the disk never wins a tie: where the disk can be lost together with one site, prefer a quorum server on a third site.',
               ),
             ),
           z

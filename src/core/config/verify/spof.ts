@@ -120,19 +120,6 @@ function checkVotes(config: ClusterConfig): Finding[] {
     side.unshift(n.name);
     s -= n.votes;
   }
-  if (config.quorum.tieBreaker.type === 'disk') {
-    return [
-      {
-        severity: 'warning',
-        code: 'tie-breaker-disk-not-built',
-        path: ['quorum', 'tieBreaker', 'type'],
-        message:
-          'the disk tie-breaker is not built in this version: the agents deny every tie, so half of the cluster (and the survivor of a two-node cluster) never has quorum',
-        expected: 'type: server',
-        hint: 'use a quorum server on a third site: {type: server, address: ADDR}, with `haven tiebreaker` running there',
-      },
-    ];
-  }
   // A tie-breaker settles exact halves: nothing to warn about.
   if (config.quorum.tieBreaker.type !== 'none') return [];
   const other = config.nodes.filter((n) => !side.includes(n.name)).map((n) => n.name);
