@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../testing/local-cluster.js';
-import { servedBy, until as waitUntil } from '../testing/probes.js';
+import { destroyLeavingNoApp, servedBy, until as waitUntil } from '../testing/probes.js';
 import type { ClusterStatusReply, GroupView, RgInfoReply } from './control/api.js';
 
 const APP = fileURLToPath(new URL('../../examples/demo/http-app.mjs', import.meta.url));
@@ -76,15 +76,7 @@ describe('cluster services with real agents', { timeout: 180_000 }, () => {
   });
   after(async () => {
     // A forced stop leaves the application running on purpose: end it (we started it).
-    const pid = Number((await readFile(pidfile(), 'utf8').catch(() => '')).trim());
-    await c.destroy();
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
+    await destroyLeavingNoApp(pidfile(), () => c.destroy());
   });
 
   it('brings the group online on its home node, and says why', async () => {

@@ -13,7 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../testing/local-cluster.js';
-import { servedBy, until as waitUntil } from '../testing/probes.js';
+import { destroyLeavingNoApp, servedBy, until as waitUntil } from '../testing/probes.js';
 import type { ClusterStatusReply, GroupView, RgInfoReply } from './control/api.js';
 
 const APP = fileURLToPath(new URL('../../examples/demo/http-app.mjs', import.meta.url));
@@ -67,15 +67,7 @@ describe('disk tie-breaker with real agents', { timeout: 240_000 }, () => {
     await c.waitStable();
   });
   after(async () => {
-    const pid = Number((await readFile(pidfile(), 'utf8').catch(() => '')).trim());
-    await c.destroy();
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
+    await destroyLeavingNoApp(pidfile(), () => c.destroy());
   });
 
   it('two nodes: a majority view, the group on its home node', async () => {

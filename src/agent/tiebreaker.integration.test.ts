@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../testing/local-cluster.js';
-import { servedBy, until as waitUntil } from '../testing/probes.js';
+import { destroyLeavingNoApp, servedBy, until as waitUntil } from '../testing/probes.js';
 import type { ClusterStatusReply, GroupView, RgInfoReply } from './control/api.js';
 
 const HAVEN = fileURLToPath(new URL('../../bin/haven.js', import.meta.url));
@@ -107,15 +107,7 @@ describe('quorum server with real agents', { timeout: 240_000 }, () => {
   });
   after(async () => {
     await stopServer();
-    const pid = Number((await readFile(pidfile(), 'utf8').catch(() => '')).trim());
-    await c.destroy();
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
+    await destroyLeavingNoApp(pidfile(), () => c.destroy());
   });
 
   it('two nodes: a majority view, the group on its home node, nothing asked of the server', async () => {

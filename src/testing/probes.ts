@@ -2,6 +2,7 @@
 // whether a process still runs.
 
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -47,5 +48,25 @@ export function alive(pid: number | undefined): boolean {
     return !'ZX'.includes(state);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Ends the demo application a test's cluster started, by the pid in its pid file: `destroy`
+ * (the cluster's own teardown, which removes the file) runs in between, so the pid is read
+ * first. A forced stop, or a killed agent, leaves the application running on purpose.
+ */
+export async function destroyLeavingNoApp(
+  pidfile: string,
+  destroy: () => Promise<void>,
+): Promise<void> {
+  const pid = Number((await readFile(pidfile, 'utf8').catch(() => '')).trim());
+  await destroy();
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
   }
 }
