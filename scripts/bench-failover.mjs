@@ -16,22 +16,33 @@
 //
 // Between phases it waits until cluster services are stable (every agent in one view, no event
 // running or queued). Every wait is bounded, and a watchdog ends the run (cleaning up) after
-// --max-minutes. It signals only the processes it started (the agents, by their child process;
-// an application left over, by the pid in its pid file after checking its command line), and
-// removes the cluster's directory. Traffic goes to 127.0.0.0/8 only.
+// --max-minutes. It signals only the processes it started (the agents and the quorum server, by
+// their child process; an application left over, by the pid in its pid file after checking its
+// command line), and removes the cluster's directory. Traffic goes to 127.0.0.0/8 only.
+//
+// With --two-node, the most common deployment: two agents, rg_web [n1, n2], and the cluster's
+// quorum.tieBreaker set to a quorum server on 127.0.0.1 (a free UDP port), a real
+// `haven tiebreaker` process started before the agents. The server grants nobody for a quiet
+// time after its start (a lease, 10 s, plus the 2 s handover): the first kill waits until it has
+// passed. When n1 dies, n2 holds exactly half of the votes and has quorum only with the server's
+// grant: the fallover table adds when the server granted it (its log) and when n2 logged it.
+// The fallback needs no grant: both nodes are a majority again.
 //
 // Usage: npm run bench:failover -- [options]
 //   --rounds 5          fallovers and fallbacks to measure
 //   --poll-ms 20        the HTTP client's polling interval
 //   --max-minutes 5     the watchdog
-//   --bystander         a second group, rg_other [n2, n3, n1], with its own copy of the
-//                       application on the next port: the client polls it too, and the tables
-//                       show the longest gap in its answers during each move (a group that
-//                       has no reason to move should not be disturbed)
+//   --two-node          two agents and a quorum server (haven tiebreaker), rg_web [n1, n2]
+//   --bystander         a second group, rg_other [n2, n3, n1] ([n2, n1] with --two-node), with
+//                       its own copy of the application on the next port: the client polls it
+//                       too, and the tables show the longest gap in its answers during each move
+//                       (a group that has no reason to move should not be disturbed)
 //   --keep-logs DIR     copy every agent's logs (cluster.log, events.log, history) there
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { cpSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,6 +54,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const APP = join(ROOT, 'examples/demo/http-app.mjs');
+const HAVEN = join(ROOT, 'bin/haven.js');
 const GROUP = 'rg_web';
 const WITHIN_MS = 30_000; // a liveness limit for every wait, not a performance figure
 
@@ -55,6 +67,7 @@ const { values: args } = parseArgs({
     'max-minutes': { type: 'string', default: '5' },
     'keep-logs': { type: 'string' },
     bystander: { type: 'boolean', default: false },
+    'two-node': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -78,7 +91,14 @@ const opt = {
   maxMinutes: num('max-minutes', 1, 60),
   keepLogs: args['keep-logs'],
   bystander: args.bystander,
+  twoNode: args['two-node'],
 };
+const NODES = opt.twoNode ? ['n1', 'n2'] : ['n1', 'n2', 'n3'];
+/** The bystander's node list: n2 first, so it runs on the node that survives each fallover. */
+const OTHER_NODES = opt.twoNode ? ['n2', 'n1'] : ['n2', 'n3', 'n1'];
+const list = (xs) => `[${xs.join(', ')}]`;
+/** The command that reproduces this run, for the report. */
+const command = `npm run bench:failover -- --rounds ${String(opt.rounds)}${opt.twoNode ? ' --two-node' : ''}${opt.bystander ? ' --bystander' : ''}`;
 
 let LocalCluster;
 try {
@@ -106,16 +126,21 @@ const udpFree = (address, port) =>
     });
     s.bind(port, address, () => s.close(() => resolve(true)));
   });
-/** The heartbeat port must be free on every node's addresses (127.11.0.n, 127.12.0.n). */
+/**
+ * The heartbeat port must be free on every node's addresses (127.11.0.n, 127.12.0.n); the
+ * quorum server's (--two-node) on 127.0.0.1.
+ */
 async function freePorts() {
   for (let i = 0; i < 50; i++) {
     const hb = 24000 + ((process.pid + i * 101) % 6000);
     const app = hb + 6000;
-    const udp = await Promise.all(
-      [1, 2].flatMap((net) => [1, 2, 3].map((n) => udpFree(`127.${10 + net}.0.${n}`, hb))),
-    );
+    const tb = app + 2;
+    const udp = await Promise.all([
+      ...[1, 2].flatMap((net) => NODES.map((_, k) => udpFree(`127.${10 + net}.0.${k + 1}`, hb))),
+      ...(opt.twoNode ? [udpFree('127.0.0.1', tb)] : []),
+    ]);
     if (udp.every(Boolean) && (await tcpFree(app)) && (await tcpFree(app + 1)))
-      return { hb, app, other: app + 1 };
+      return { hb, app, other: app + 1, tb };
   }
   usage('no free ports found in 24000-35999 on 127.0.0.0/8');
 }
@@ -140,9 +165,69 @@ const isOurApp = async (pid, port) => {
   return cmd.includes('http-app.mjs') && cmd.includes(`\0--port\0${port}\0`);
 };
 
+/** The quorum server (--two-node): its child process, its exit, and its log lines. */
+const tbServer = { child: undefined, exit: Promise.resolve(null), lines: [] };
+
+/** Starts `haven tiebreaker` on the cluster's definition; resolves with its start line. */
+function startServer(c) {
+  const child = spawn(
+    process.execPath,
+    [HAVEN, 'tiebreaker', '--config', c.configPath, '--key', join(c.dir, 'cluster.key')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  tbServer.child = child;
+  tbServer.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`the quorum server did not log its start within ${WITHIN_MS} ms`));
+    }, WITHIN_MS);
+    void tbServer.exit.then((code) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `the quorum server exited (status ${String(code)}): ${tbServer.lines
+            .slice(-3)
+            .map((l) => l.msg)
+            .join(' / ')}`,
+        ),
+      );
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (text) => {
+        let l;
+        try {
+          l = JSON.parse(text);
+        } catch {
+          l = { msg: text };
+        }
+        l.atMs = typeof l.time === 'string' ? wall(l.time) : Date.now();
+        tbServer.lines.push(l);
+        if (l.msg === 'quorum server started') {
+          clearTimeout(timer);
+          resolve(l);
+        }
+      });
+    }
+  });
+}
+
+/** Stops the quorum server by its child process: SIGTERM, then SIGKILL after graceMs. */
+async function stopServer(graceMs) {
+  const child = tbServer.child;
+  tbServer.child = undefined;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  child.kill('SIGTERM');
+  await tbServer.exit;
+  clearTimeout(timer);
+}
+// A last resort should the script exit by another path: the server must not outlive it.
+process.once('exit', () => tbServer.child?.kill('SIGKILL'));
+
 async function cleanup() {
   poller.stop = true;
   await poller.done;
+  await stopServer(3000);
   if (!cluster) return;
   const c = cluster;
   cluster = undefined;
@@ -337,13 +422,21 @@ function longestGap(fromMs, toMs) {
   return Math.max(gap, last ? toMs - last.atMs : NaN);
 }
 
-/** Nodes that let go of their groups on losing quorum, from fromMs to toMs: "n2 at +538 ms (rg2)". */
+/**
+ * Nodes that let go of their groups on losing quorum or their holding lease, from fromMs to
+ * toMs: "n2 at +538 ms (rg2; no quorum)".
+ */
 const quorumLosses = (fromMs, toMs) =>
   cluster.lines
-    .filter((l) => l.msg.startsWith('no quorum') && wall(l.time) >= fromMs && wall(l.time) <= toMs)
+    .filter(
+      (l) =>
+        (l.msg.startsWith('no quorum') || l.msg.startsWith('holding lease ran out')) &&
+        wall(l.time) >= fromMs &&
+        wall(l.time) <= toMs,
+    )
     .map(
       (l) =>
-        `${l.node} at +${f0(wall(l.time) - fromMs)} ms (${Array.isArray(l.groups) ? l.groups.join(', ') : '?'})`,
+        `${l.node} at +${f0(wall(l.time) - fromMs)} ms (${Array.isArray(l.groups) ? l.groups.join(', ') : '?'}; ${l.msg.split(':')[0]})`,
     );
 
 /** The event (from events.list on `node`) that acquired the group there, since sinceMs. */
@@ -389,9 +482,39 @@ async function fallover(victim) {
   const acquireMs = (await groupOp(holder, t0, 'acquiring')) ?? NaN;
   const { count: views, lastMs: viewMs } = viewsUntil(holder, t0, acquireMs);
   const ev = await acquiringEvent(holder, t0);
+  // --two-node: the survivor's quorum comes from the quorum server. The server logs each grant
+  // ('granted: lease taken', or 'renewed' when the node held it still); the agent logs
+  // 'tie-breaker granted' only when the grant gave it quorum it did not have (not when a grant
+  // from the previous round still ran).
+  const holderId = Number(holder.slice(1));
+  const grant = tbServer.lines.find(
+    (l) => l.atMs >= t0 && l.node === holderId && String(l.msg).startsWith('granted'),
+  );
+  const denials = tbServer.lines.filter(
+    (l) =>
+      l.atMs >= t0 &&
+      l.node === holderId &&
+      String(l.msg).startsWith('denied') &&
+      (!grant || l.atMs <= grant.atMs),
+  );
+  const agentGrant = lineOf(holder, t0, (l) => l.msg.startsWith('tie-breaker granted'));
+  const agentDenied = cluster.lines.filter(
+    (l) =>
+      l.node === holder &&
+      wall(l.time) >= t0 &&
+      wall(l.time) <= tEnd &&
+      l.msg.startsWith('tie-breaker denied'),
+  ).length;
+  const status = opt.twoNode ? await cluster.call(holder, 'cluster.status') : undefined;
   return {
     victim,
     holder,
+    serverGrantMs: grant ? grant.atMs - t0 : NaN,
+    serverGrantKind: grant ? String(grant.msg).replace(/^granted: lease /, '') : 'none',
+    serverDenials: denials.map((l) => l.msg),
+    agentGrantMs: agentGrant ? wall(agentGrant.time) - t0 : NaN,
+    agentDenied,
+    quorumAfter: status ? `${status.cm.quorum}${status.cm.hasQuorum ? '' : ' (no quorum)'}` : '',
     goneMs: (o.firstFailMs ?? NaN) - t0,
     lastOldMs: (o.lastOldMs ?? NaN) - t0,
     downFirstMs: Math.min(...downs),
@@ -494,7 +617,7 @@ function report(overs, backs, meta) {
     ? [{ text: (r) => f0(r.bystanderGapMs), num: (r) => r.bystanderGapMs }]
     : [];
   out.push(
-    `Command: \`npm run bench:failover -- --rounds ${opt.rounds}${opt.bystander ? ' --bystander' : ''}\`, run on ${meta.date}; it took ${(meta.tookMs / 60_000).toFixed(1)} minutes.`,
+    `Command: \`${command}\`, run on ${meta.date}; it took ${(meta.tookMs / 60_000).toFixed(1)} minutes.`,
     '',
     `Machine: ${nproc} CPUs (${meta.model}), ${os.type()} ${os.release()}, Node ${process.version}; load average (1, 5, 15 min) ${meta.loadBefore.map((x) => x.toFixed(2)).join(', ')} before the run and ${os
       .loadavg()
@@ -503,7 +626,7 @@ function report(overs, backs, meta) {
         ', ',
       )} after it; the machine's busy time was ${f0(meta.busyPct)} % of one core on average over the run (all ${nproc} cores: ${nproc * 100} %).`,
     '',
-    `Cluster: 3 agents on this machine, heartbeats every 150 ms, sensitivity 4, on 2 IP networks and a disk heartbeat; ${GROUP} [n1, n2, n3] holds the demo's HTTP application (background start)${opt.bystander ? '; rg_other [n2, n3, n1] holds another copy of it (the bystander: it has no reason to move, and its column is the longest time between two of its answers during the move)' : ''}; the client polls every ${opt.pollMs} ms, a new connection each time.`,
+    `Cluster: ${NODES.length} agents on this machine, heartbeats every 150 ms, sensitivity 4, on 2 IP networks and a disk heartbeat${opt.twoNode ? `, quorum.tieBreaker a quorum server (\`haven tiebreaker\`) on 127.0.0.1, started ${f0(meta.serverLeadMs / 1000)} s before the first kill (it grants nobody for ${f0(meta.quietMs)} ms after its start)` : ''}; ${GROUP} ${list(NODES)} holds the demo's HTTP application (background start)${opt.bystander ? `; rg_other ${list(OTHER_NODES)} holds another copy of it (the bystander: it has no reason to move, and its column is the longest time between two of its answers during the move)` : ''}; the client polls every ${opt.pollMs} ms, a new connection each time.`,
     '',
     '### Fallover: SIGKILL of the agent holding the group (ms after the SIGKILL)',
     '',
@@ -515,6 +638,7 @@ function report(overs, backs, meta) {
         'node_down (first / last survivor)',
         'view (views logged)',
         'event start',
+        ...(opt.twoNode ? ['tie-breaker grant: server (lease) / agent'] : []),
         'acquire (wait after the view)',
         'served again (app start)',
         '**client outage**',
@@ -527,6 +651,15 @@ function report(overs, backs, meta) {
         { text: (r) => `${f0(r.downFirstMs)} / ${f0(r.downLastMs)}`, num: (r) => r.downLastMs },
         { text: (r) => `${f0(r.viewMs)} (${r.views})`, num: (r) => r.viewMs },
         { text: (r) => f0(r.eventStartMs), num: (r) => r.eventStartMs },
+        ...(opt.twoNode
+          ? [
+              {
+                text: (r) =>
+                  `${f0(r.serverGrantMs)} (${r.serverGrantKind}) / ${f0(r.agentGrantMs)}`,
+                num: (r) => r.serverGrantMs,
+              },
+            ]
+          : []),
         {
           text: (r) => `${f0(r.acquireMs)} (${f0(r.takeoverWaitMs)})`,
           num: (r) => r.acquireMs,
@@ -585,9 +718,23 @@ function report(overs, backs, meta) {
   out.push(
     '',
     losses.length === 0
-      ? 'No node let go of its groups on losing quorum during the moves.'
-      : `Nodes that let go of their groups on losing quorum during a move (a transient minority view): ${losses.map(([what, l]) => `${what}: ${l.join(', ')}`).join('; ')}.`,
+      ? 'No node let go of its groups on losing quorum or its holding lease during the moves.'
+      : `Nodes that let go of their groups on losing quorum or their holding lease during a move: ${losses.map(([what, l]) => `${what}: ${l.join(', ')}`).join('; ')}.`,
   );
+  if (opt.twoNode) {
+    const denied = overs
+      .map((r, i) => [i + 1, r.serverDenials])
+      .filter(([, d]) => d.length > 0)
+      .map(([i, d]) => `fallover ${String(i)}: ${d.join('; ')}`);
+    const noAgentLine = overs
+      .map((r, i) => [i + 1, r])
+      .filter(([, r]) => !Number.isFinite(r.agentGrantMs))
+      .map(([i]) => String(i));
+    out.push(
+      '',
+      `Quorum server: the survivor's requests it denied after the kill, before its grant: ${denied.length === 0 ? 'none' : denied.join(', ')}. The survivor logged \`tie-breaker denied\` ${String(overs.reduce((a, r) => a + r.agentDenied, 0))} times in all the fallovers. Its quorum after each fallover (cluster.status): ${overs.map((r) => r.quorumAfter).join(', ')}. ${noAgentLine.length === 0 ? 'It logged `tie-breaker granted` in every fallover.' : `It logged no \`tie-breaker granted\` in fallover ${noAgentLine.join(', ')}: the agent logs it only when a grant gives it quorum it did not have, and a grant of the previous round (believed 10 s from its request) still ran.`} Server log lines over the run: ${String(tbServer.lines.length)}.`,
+    );
+  }
   return out.join('\n');
 }
 
@@ -604,12 +751,15 @@ let exitCode = 0;
 try {
   ports = await freePorts();
   cluster = await LocalCluster.create({
-    nodes: 3,
+    nodes: NODES.length,
     intervalMs: 150,
     sensitivity: 4,
     port: ports.hb,
     clusterId: 90 + (process.pid % 100),
     extraYaml: [
+      ...(opt.twoNode
+        ? ['quorum:', `  tieBreaker: { type: server, address: 127.0.0.1, port: ${ports.tb} }`]
+        : []),
       'resources:',
       '  applications:',
       '    - name: app_web',
@@ -626,10 +776,10 @@ try {
         : []),
       'resourceGroups:',
       `  - name: ${GROUP}`,
-      '    nodes: [n1, n2, n3]',
+      `    nodes: ${list(NODES)}`,
       '    resources: [app_web]',
       ...(opt.bystander
-        ? ['  - name: rg_other', '    nodes: [n2, n3, n1]', '    resources: [app_other]']
+        ? ['  - name: rg_other', `    nodes: ${list(OTHER_NODES)}`, '    resources: [app_other]']
         : []),
     ].join('\n'),
   });
@@ -645,8 +795,24 @@ try {
       .replaceAll('OTHERPID', otherPidfile),
   );
   log(
-    `cluster in ${cluster.dir}; heartbeat port ${ports.hb}, application on 127.0.0.1:${ports.app}`,
+    `cluster in ${cluster.dir}; heartbeat port ${ports.hb}, application on 127.0.0.1:${ports.app}${opt.twoNode ? `, quorum server on 127.0.0.1:${ports.tb} (UDP)` : ''}`,
   );
+  // The quorum server first, as in the integration test: its quiet time after the start then
+  // runs while the agents start.
+  let grantsFromMs = 0;
+  let serverStartedMs = 0;
+  let quietMs = NaN;
+  if (opt.twoNode) {
+    const started = await startServer(cluster);
+    quietMs = Number(started.grantsFromInMs);
+    if (!Number.isFinite(quietMs))
+      throw new Error(
+        `the quorum server's start line has no grantsFromInMs: ${JSON.stringify(started)}`,
+      );
+    serverStartedMs = started.atMs;
+    grantsFromMs = started.atMs + quietMs;
+    log(`quorum server started (pid ${tbServer.child?.pid}); it grants from ${f0(quietMs)} ms on`);
+  }
   startPoller(ports.app, opt.bystander ? ports.other : undefined);
   await cluster.startAll();
   await cluster.waitStable(WITHIN_MS);
@@ -654,6 +820,16 @@ try {
   if (opt.bystander) await otherServedBy('n2');
   await cluster.waitStable(WITHIN_MS);
   log(`stable, served by n1${opt.bystander ? ', rg_other by n2' : ''}`);
+  if (opt.twoNode) {
+    // The server logs nothing when its quiet time ends: wait until then, and a little more
+    // (clocks read in two processes), or the survivor's first requests would be denied.
+    const wait = grantsFromMs + 500 - Date.now();
+    if (wait > 0) {
+      log(`waiting ${f0(wait)} ms for the quorum server's quiet time to pass`);
+      await sleep(wait);
+    }
+  }
+  const serverLeadMs = opt.twoNode ? Date.now() - serverStartedMs : NaN;
 
   const overs = [];
   const backs = [];
@@ -661,7 +837,7 @@ try {
     const over = await fallover('n1');
     overs.push(over);
     log(
-      `round ${round}: fallover n1 → ${over.holder}: client outage ${f0(over.outageMs)} ms (node_down ${f0(over.downLastMs)}, acquire ${f0(over.acquireMs)}, served ${f0(over.servedMs)})${opt.bystander ? `; bystander gap ${f0(over.bystanderGapMs)} ms` : ''}`,
+      `round ${round}: fallover n1 → ${over.holder}: client outage ${f0(over.outageMs)} ms (node_down ${f0(over.downLastMs)}${opt.twoNode ? `, grant ${f0(over.serverGrantMs)} ${over.serverGrantKind} / agent ${f0(over.agentGrantMs)}` : ''}, acquire ${f0(over.acquireMs)}, served ${f0(over.servedMs)})${opt.bystander ? `; bystander gap ${f0(over.bystanderGapMs)} ms` : ''}`,
     );
     const back = await fallback('n1', over.holder);
     backs.push(back);
@@ -672,7 +848,15 @@ try {
   const t1 = machineTicks();
   const busyPct = ((t1.busy - ticks0.busy) / (t1.total - ticks0.total)) * nproc * 100;
   console.log(
-    report(overs, backs, { date, model, loadBefore, busyPct, tookMs: Date.now() - started }),
+    report(overs, backs, {
+      date,
+      model,
+      loadBefore,
+      busyPct,
+      tookMs: Date.now() - started,
+      serverLeadMs,
+      quietMs,
+    }),
   );
 } catch (e) {
   console.error(`bench-failover: ${e instanceof Error ? e.message : String(e)}`);
