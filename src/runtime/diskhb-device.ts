@@ -59,7 +59,7 @@ export type DirectIoMode = 'auto' | 'require' | 'off';
 export const openDiskDevice: DiskDeviceOpener = async (request) => {
   const { path } = request;
   const notes: DeviceNote[] = [];
-  if (request.createIfMissing) await ensureFile(path, request.minBytes);
+  if (request.createIfMissing) await extendRegularFile(path, request.minBytes, true);
 
   const memory = alignedMemory(SLOT_STRIDE_BYTES + request.maxReadBytes);
   // O_DSYNC: the write returns once the data is on stable storage (for a network file
@@ -154,8 +154,22 @@ class FileDevice implements DiskDevice {
   }
 }
 
-async function ensureFile(path: string, minBytes: number): Promise<void> {
-  const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+/**
+ * Extends a regular file shorter than `minBytes` (a block device is left as is). With
+ * `create`, a missing file is created (mode 0600); without, a missing file is left missing.
+ */
+export async function extendRegularFile(
+  path: string,
+  minBytes: number,
+  create: boolean,
+): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDWR | (create ? constants.O_CREAT : 0), 0o600);
+  } catch (e) {
+    if (!create && errnoOf(e) === 'ENOENT') return; // the opener says it is missing
+    throw e;
+  }
   try {
     const stat = await handle.stat();
     // Extending with ftruncate never overwrites a slot another node has already written,

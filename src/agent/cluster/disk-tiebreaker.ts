@@ -21,6 +21,7 @@ import {
   type DiskLeaseState,
 } from '../../core/tiebreaker/disk-lease.js';
 import {
+  extendRegularFile,
   openDiskDevice,
   type DirectIoMode,
   type DiskDevice,
@@ -148,7 +149,10 @@ export class DiskTiebreaker implements Tiebreaker {
   async #open(): Promise<void> {
     const o = this.#o;
     try {
-      if (o.openDevice === undefined) await growRegularFile(o.path);
+      // A regular file shorter than the lease block's end is extended, as the heartbeat's
+      // opener extends one it may create (only ever grown: ftruncate overwrites nothing).
+      if (o.openDevice === undefined)
+        await extendRegularFile(o.path, DISK_LEASE_MIN_DEVICE_BYTES, false);
       const opener = o.openDevice ?? openDiskDevice;
       const { device, notes } = await opener({
         path: o.path,
@@ -358,28 +362,6 @@ export class DiskTiebreaker implements Tiebreaker {
       device: this.#o.path,
       offset: DISK_LEASE_OFFSET,
     });
-  }
-}
-
-/**
- * A regular file shorter than the lease block's end is extended (only ever grown, never
- * written: ftruncate cannot overwrite what another node wrote). A block device is left as is.
- */
-async function growRegularFile(path: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(path, 'r+');
-  } catch (e) {
-    if (errnoOf(e) === 'ENOENT') return; // the opener creates it, or says it is missing
-    throw e;
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isFile() && stat.size < DISK_LEASE_MIN_DEVICE_BYTES) {
-      await handle.truncate(DISK_LEASE_MIN_DEVICE_BYTES);
-    }
-  } finally {
-    await handle.close();
   }
 }
 
